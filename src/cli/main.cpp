@@ -1,0 +1,28 @@
+// dermsim: a thin command line over the library. Each subcommand lives in its own file.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+#include "common/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "dermsim: a Siamese similarity space for dermoscopic lesion images (ISIC 2020).\n"
+      "A research tool, not a diagnostic device."};
+  app.require_subcommand(1);
+  dermsim::cli::add_prepare_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const dermsim::UserError& e) {
+    std::fprintf(stderr, "dermsim: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dermsim: internal error: %s\n", e.what());
+    return 3;
+  }
+  return 0;
+}
