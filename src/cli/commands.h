@@ -8,5 +8,12 @@ class App;
 namespace dermsim::cli {
 
 void add_prepare_command(CLI::App& app);
+void add_train_command(CLI::App& app);
+void add_evaluate_command(CLI::App& app);
+void add_predict_command(CLI::App& app);
+void add_embed_command(CLI::App& app);
+void add_similar_command(CLI::App& app);
+void add_score_command(CLI::App& app);
+void add_report_command(CLI::App& app);
 
 }  // namespace dermsim::cli

@@ -13,6 +13,13 @@ int main(int argc, char** argv) {
       "A research tool, not a diagnostic device."};
   app.require_subcommand(1);
   dermsim::cli::add_prepare_command(app);
+  dermsim::cli::add_train_command(app);
+  dermsim::cli::add_evaluate_command(app);
+  dermsim::cli::add_predict_command(app);
+  dermsim::cli::add_similar_command(app);
+  dermsim::cli::add_embed_command(app);
+  dermsim::cli::add_score_command(app);
+  dermsim::cli::add_report_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,126 @@
+// `dermsim predict`: P(malignant) and the decision at the saved threshold for new images; writes a
+// Kaggle-style submission (image_name,target).
+#include <CLI/CLI.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/run_embeddings.h"
+#include "common/csv.h"
+#include "common/error.h"
+#include "common/progress.h"
+#include "data/metadata.h"
+#include "image/decode_many.h"
+
+namespace dermsim::cli {
+namespace {
+
+constexpr size_t kChunk = 256;  // images decoded and embedded at a time (bounded memory)
+
+struct PredictArgs {
+  std::string run, dir, csv, images_dir, out = "predictions.csv", device = "auto";
+  std::vector<std::string> files;
+  int tta = 0;  // 0 = as chosen by evaluate
+  int threads = 0;
+  bool kaggle = false;
+};
+
+std::vector<std::string> input_paths(const PredictArgs& args) {
+  if (!args.csv.empty()) {
+    LoadOptions load;
+    load.csv_path = args.csv;
+    load.image_dir = args.images_dir;
+    load.require_labels = false;
+    load.skip_missing = true;
+    LoadedDataset test = load_dataset(load);
+    for (const auto& m : test.missing_images)
+      std::fprintf(stderr, "warning: %s: image file not found, skipped\n", m.c_str());
+    std::vector<std::string> paths;
+    for (const auto& r : test.records) paths.push_back(r.image_path);
+    return paths;
+  }
+  if (!args.dir.empty()) return list_image_files(args.dir);
+  return args.files;
+}
+
+void run_predict(const PredictArgs& args) {
+  RunData data = load_run_data(args.run);
+  LoadedModel model = load_model(data, args.device, args.threads);
+  ChosenClassifier chosen = load_chosen_classifier(data.run);
+  const std::vector<std::string> paths = input_paths(args);
+  if (paths.empty()) throw UserError("predict: no images given (IMAGE..., --dir or --csv)");
+  const int size = data.cache.image_size();
+  const FitMode fit = data.manifest.at("cache").value("fit", "crop") == "pad" ? FitMode::kPad
+                                                                             : FitMode::kCenterCrop;
+  EmbedOptions embed_options;
+  embed_options.tta = args.tta > 0 ? args.tta : chosen.tta;
+  embed_options.channels_last = model.options.channels_last;
+
+  std::vector<std::vector<std::string>> rows;
+  long unreadable = 0, flagged = 0;
+  ProgressBar bar("predict", static_cast<long long>(paths.size()), "img");
+  for (size_t begin = 0; begin < paths.size(); begin += kChunk) {
+    std::vector<std::string> chunk(paths.begin() + begin,
+                                   paths.begin() + std::min(paths.size(), begin + kChunk));
+    DecodedImages decoded = decode_and_fit(chunk, size, fit, args.threads);
+    std::vector<const uint8_t*> pixels;
+    std::vector<size_t> ok;
+    for (size_t i = 0; i < chunk.size(); ++i) {
+      if (!decoded.errors[i].empty()) {
+        std::fprintf(stderr, "%swarning: skipped: %s\n", isatty(2) ? "\r\033[K" : "",
+                     decoded.errors[i].c_str());
+        ++unreadable;
+        continue;
+      }
+      pixels.push_back(decoded.images[i].pixels.data());
+      ok.push_back(i);
+    }
+    if (!pixels.empty()) {
+      EmbedResult embedded = embed_images(model.net, pixels, size, model.normalisation,
+                                          model.device, embed_options);
+      std::vector<double> p = malignancy_probability(chosen, embedded);
+      for (size_t j = 0; j < ok.size(); ++j) {
+        const bool malignant = p[j] >= chosen.threshold;
+        flagged += malignant;
+        char prob[32];
+        std::snprintf(prob, sizeof prob, "%.6f", p[j]);
+        std::vector<std::string> row{image_id_from_path(chunk[ok[j]]), prob};
+        if (!args.kaggle) row.push_back(malignant ? "1" : "0");
+        rows.push_back(std::move(row));
+      }
+    }
+    bar.advance(static_cast<long long>(chunk.size()));
+  }
+  bar.finish();
+  std::vector<std::string> header{"image_name", "target"};
+  if (!args.kaggle) header.push_back("malignant_at_threshold");
+  write_csv(args.out, header, rows);
+  std::printf("wrote %s: %zu images, %ld at or above the threshold %.4f (%s), %ld unreadable\n",
+              args.out.c_str(), rows.size(), flagged, chosen.threshold,
+              chosen.threshold_rule.c_str(), unreadable);
+  std::printf("classifier: %s; target = P(malignant). A research tool, not a diagnostic device.\n",
+              chosen.description.c_str());
+}
+
+}  // namespace
+
+void add_predict_command(CLI::App& app) {
+  auto args = std::make_shared<PredictArgs>();
+  auto* cmd = app.add_subcommand("predict", "malignancy probability for new images -> CSV");
+  cmd->add_option("--run", args->run, "trained and evaluated run folder")->required();
+  cmd->add_option("images", args->files, "image files");
+  cmd->add_option("--dir", args->dir, "every .jpg/.jpeg/.png in this folder");
+  cmd->add_option("--csv", args->csv, "test metadata CSV (ISIC_2020_Test_Metadata.csv layout)");
+  cmd->add_option("--images", args->images_dir, "image folder for --csv (default: beside the CSV)");
+  cmd->add_option("--out", args->out, "output CSV")->capture_default_str();
+  cmd->add_flag("--kaggle", args->kaggle, "write only image_name,target (submission format)");
+  cmd->add_option("--tta", args->tta, "test-time augmentation variants (default: as evaluated)")
+      ->check(CLI::Range(0, 8));
+  cmd->add_option("--device", args->device, "auto | cpu | cuda")->capture_default_str();
+  cmd->add_option("--threads", args->threads, "CPU threads (0 = one per core)");
+  cmd->callback([args] { run_predict(*args); });
+}
+
+}  // namespace dermsim::cli

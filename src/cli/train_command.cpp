@@ -1,0 +1,80 @@
+// `dermsim train`: Siamese training of the embedding network on a prepared run.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "common/error.h"
+#include "common/progress.h"
+#include "train/trainer.h"
+
+namespace dermsim::cli {
+
+void add_train_command(CLI::App& app) {
+  struct Args {
+    std::string run;
+    TrainOptions options;
+    bool resume = false;
+    bool no_augment = false;
+    long stop_after_steps = 0;
+  };
+  auto args = std::make_shared<Args>();
+  TrainOptions& o = args->options;
+  auto* cmd = app.add_subcommand("train", "train the Siamese embedding network of a prepared run");
+  cmd->add_option("--run", args->run, "run folder made by `dermsim prepare`")->required();
+  cmd->add_option("--backbone", o.backbone, "small (fast on CPU) or resnet18 (torchvision layout)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"small", "resnet18"}));
+  cmd->add_option("--init-weights", o.init_weights,
+                  "resnet18 weights exported by scripts/export_torchvision_resnet18.py");
+  cmd->add_option("--embed-dim", o.embed_dim, "embedding size")->capture_default_str()
+      ->check(CLI::Range(2, 4096));
+  cmd->add_option("--loss", o.loss, "contrastive | triplet | bce (plain classifier baseline)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"contrastive", "triplet", "bce"}));
+  cmd->add_option("--margin", o.margin, "loss margin (default: contrastive 1.0, triplet 0.2)");
+  cmd->add_option("--mining", o.mining, "triplet mining: all | semihard | hard")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"all", "semihard", "hard"}));
+  cmd->add_option("--head-weight", o.head_weight, "weight of a joint BCE head (0 = none)")
+      ->capture_default_str();
+  cmd->add_option("--classes-per-batch", o.classes_per_batch, "P of the P x K batches")
+      ->capture_default_str();
+  cmd->add_option("--images-per-class", o.images_per_class, "K of the P x K batches")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 1024));
+  cmd->add_option("--benign-fraction", o.benign_fraction,
+                  "share of benign training images used per epoch (< 1 undersamples)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 1.0));
+  cmd->add_option("--epochs", o.epochs, "epochs (one epoch = one pass over the benign images)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  cmd->add_option("--optimizer", o.optimizer, "adamw | sgd")->capture_default_str()
+      ->check(CLI::IsMember({"adamw", "sgd"}));
+  cmd->add_option("--lr", o.learning_rate, "peak learning rate")->capture_default_str();
+  cmd->add_option("--weight-decay", o.weight_decay, "weight decay")->capture_default_str();
+  cmd->add_option("--seed", o.seed, "seed of weights, batches and augmentation")
+      ->capture_default_str();
+  cmd->add_option("--device", o.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+  cmd->add_option("--threads", o.threads, "CPU threads (0 = one per core)")->capture_default_str();
+  cmd->add_flag("--no-augment", args->no_augment, "train without augmentation");
+  cmd->add_option("--max-rotation", o.augment.max_rotation_degrees, "rotation range, degrees")
+      ->capture_default_str();
+  cmd->add_flag("--resume", args->resume, "continue from RUN/checkpoint-last.pt");
+  cmd->add_option("--stop-after-steps", args->stop_after_steps,
+                  "stop after this many steps (as if interrupted); for tests")
+      ->group("");
+  cmd->callback([args] {
+    args->options.augment.enabled = !args->no_augment;
+    TrainSummary s = train_embedding_net(args->run, args->options, args->resume,
+                                         args->stop_after_steps);
+    std::printf("trained %s: %ld steps (%d epochs) in %s, %.1f images/s, data wait %.1f%%\n",
+                args->run.c_str(), s.steps, s.epochs, human_duration(s.seconds).c_str(),
+                s.images_per_second, 100 * s.data_wait_fraction);
+    std::printf("best validation AUC %.4f at epoch %d (kNN on embeddings) -> %s/checkpoint-best.pt\n",
+                s.best_val_auc, s.best_epoch, args->run.c_str());
+  });
+}
+
+}  // namespace dermsim::cli

@@ -1,0 +1,75 @@
+#include "image/run_data.h"
+
+#include "common/csv.h"
+#include "common/error.h"
+
+namespace dermsim {
+
+std::vector<size_t> RunData::indices(Part part) const {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < split.size(); ++i)
+    if (split[i].part == part) out.push_back(i);
+  return out;
+}
+
+std::vector<int> RunData::labels(const std::vector<size_t>& idx) const {
+  std::vector<int> out;
+  for (size_t i : idx) out.push_back(split[i].target);
+  return out;
+}
+
+std::vector<std::string> RunData::groups(const std::vector<size_t>& idx) const {
+  std::vector<std::string> out;
+  for (size_t i : idx) out.push_back(split[i].group);
+  return out;
+}
+
+std::vector<const uint8_t*> RunData::pixels(const std::vector<size_t>& idx) const {
+  std::vector<const uint8_t*> out;
+  for (size_t i : idx) out.push_back(cache.image(i));
+  return out;
+}
+
+RunData load_run_data(const std::string& root) {
+  RunDir run = open_run(root);
+  nlohmann::json manifest = read_json_file(run.manifest());
+  std::vector<SplitRow> split = read_split_csv(run.split());
+  ImageCache cache = ImageCache::open(run.cache());
+
+  CsvTable table = read_csv(run.images());
+  auto column = [&](const char* name) {
+    int c = table.column(name);
+    if (c < 0) throw UserError(run.images() + ": missing column " + name);
+    return c;
+  };
+  const int name_col = column("image_name"), patient_col = column("patient_id"),
+            target_col = column("target"), diagnosis_col = column("diagnosis"),
+            path_col = column("image_path");
+  std::vector<LesionRecord> images;
+  for (const auto& row : table.rows) {
+    LesionRecord r;
+    r.image_name = row[name_col];
+    r.patient_id = row[patient_col];
+    r.target = std::stoi(row[target_col]);
+    r.diagnosis = row[diagnosis_col];
+    r.image_path = row[path_col];
+    images.push_back(std::move(r));
+  }
+  if (images.size() != split.size() || cache.size() != split.size())
+    throw UserError(root + ": images.csv, split.csv and cache.bin disagree in length (" +
+                    std::to_string(images.size()) + ", " + std::to_string(split.size()) + ", " +
+                    std::to_string(cache.size()) + "); run `dermsim prepare` again");
+  for (size_t i = 0; i < split.size(); ++i)
+    if (images[i].image_name != split[i].image_name || cache.name(i) != split[i].image_name)
+      throw UserError(root + ": row " + std::to_string(i + 1) + " names differ between images.csv, "
+                      "split.csv and cache.bin; run `dermsim prepare` again");
+  RunData data{run, manifest, std::move(images), std::move(split), std::move(cache), {}, {}};
+  const auto& norm = manifest.at("normalisation");
+  for (int c = 0; c < 3; ++c) {
+    data.mean[c] = norm.at("mean").at(c);
+    data.std[c] = norm.at("std").at(c);
+  }
+  return data;
+}
+
+}  // namespace dermsim

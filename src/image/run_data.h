@@ -1,0 +1,35 @@
+// What `prepare` left in a run folder, loaded and cross-checked in one call: the images' metadata,
+// the split (patient overlap re-checked on load), the pixel cache and the normalisation statistics.
+// Row i of images.csv, split.csv and the cache describe the same image.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "common/run_dir.h"
+#include "data/metadata.h"
+#include "data/split.h"
+#include "image/cache.h"
+
+namespace dermsim {
+
+struct RunData {
+  RunDir run;
+  nlohmann::json manifest;
+  std::vector<LesionRecord> images;
+  std::vector<SplitRow> split;
+  ImageCache cache;
+  std::array<double, 3> mean{}, std{};
+
+  std::vector<size_t> indices(Part part) const;
+  std::vector<int> labels(const std::vector<size_t>& indices) const;
+  std::vector<std::string> groups(const std::vector<size_t>& indices) const;
+  std::vector<const uint8_t*> pixels(const std::vector<size_t>& indices) const;
+};
+
+RunData load_run_data(const std::string& root);
+
+}  // namespace dermsim

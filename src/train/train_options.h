@@ -1,0 +1,48 @@
+// Everything that defines a training run. Saved as RUN/train.json and inside each checkpoint, so a
+// resumed run continues with exactly the settings it started with.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include "augment/augment.h"
+
+namespace dermsim {
+
+struct TrainOptions {
+  // Model.
+  std::string backbone = "small";
+  int embed_dim = 128;
+  std::string init_weights;  // torchvision resnet18 export (scripts/export_torchvision_resnet18.py)
+  // Loss: contrastive | triplet | bce. head_weight > 0 adds a joint BCE head to the metric loss.
+  std::string loss = "contrastive";
+  double margin = -1;  // < 0: the loss's own default (contrastive 1.0, triplet 0.2)
+  std::string mining = "semihard";
+  double head_weight = 0.0;
+  // Batches: classes_per_batch x images_per_class, minority oversampled.
+  int classes_per_batch = 2;
+  int images_per_class = 32;
+  double benign_fraction = 1.0;  // < 1 undersamples benign images each epoch (train only)
+  // Optimisation.
+  int epochs = 12;
+  std::string optimizer = "adamw";
+  double learning_rate = 1e-3;
+  double weight_decay = 1e-4;
+  double warmup_fraction = 0.05;  // linear warm-up over this share of all steps, then cosine decay
+  uint64_t seed = 0;
+  // Hardware.
+  std::string device = "auto";
+  int threads = 0;
+  bool channels_last = true;
+  AugmentOptions augment;
+  // Validation during training: kNN over this many training images (fixed subset).
+  int validation_reference_images = 2000;
+};
+
+nlohmann::json to_json(const TrainOptions& options);
+TrainOptions train_options_from_json(const nlohmann::json& value);
+double effective_margin(const TrainOptions& options);
+
+}  // namespace dermsim
