@@ -1,5 +1,5 @@
-// Builds the image cache in parallel (workers decode straight into their slot of the memory-mapped
-// temp file, so a 1.6 GB cache never sits in RAM twice) and opens it read-only with validation.
+// Builds the image cache in parallel (workers pwrite each image straight into its slot of the temp
+// file, so a 1.6 GB cache never sits in RAM) and opens it read-only through mmap, with validation.
 #include "image/cache.h"
 
 #include <fcntl.h>
@@ -63,19 +63,22 @@ std::string names_table(const std::vector<std::string>& names) {
   return table;
 }
 
-// Unmaps on scope exit, so an exception during the build never leaks the mapping.
-struct Mapping {
-  void* data = MAP_FAILED;
-  size_t bytes = 0;
-  ~Mapping() {
-    if (data != MAP_FAILED) ::munmap(data, bytes);
+// pwrite at distinct offsets needs no lock between workers and works on AtomicFile's write-only fd.
+void write_slot(int fd, const uint8_t* data, size_t bytes, uint64_t offset, const std::string& cache_path) {
+  while (bytes > 0) {
+    const ssize_t written = ::pwrite(fd, data, bytes, static_cast<off_t>(offset));
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) throw UserError(cache_path + ": write failed: " + std::strerror(errno));
+    data += written;
+    bytes -= static_cast<size_t>(written);
+    offset += static_cast<uint64_t>(written);
   }
-};
+}
 
 // Decodes every image into its slot with `threads` workers; the first failure stops the others and
 // is rethrown here.
-void decode_into_slots(const std::vector<std::string>& paths, const CacheBuildOptions& options, uint8_t* pixels,
-                       int threads, ProgressBar* progress) {
+void decode_into_slots(const std::vector<std::string>& paths, const CacheBuildOptions& options, int fd,
+                       uint64_t pixels_offset, const std::string& cache_path, int threads, ProgressBar* progress) {
   const size_t image_bytes = static_cast<size_t>(options.image_size) * options.image_size * kChannels;
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
@@ -86,7 +89,7 @@ void decode_into_slots(const std::vector<std::string>& paths, const CacheBuildOp
       try {
         const RgbImage decoded = decode_image_file(paths[i], options.image_size);
         const RgbImage fitted = fit_square(decoded, options.image_size, options.fit);
-        std::memcpy(pixels + i * image_bytes, fitted.pixels.data(), image_bytes);
+        write_slot(fd, fitted.pixels.data(), image_bytes, pixels_offset + i * image_bytes, cache_path);
         if (progress) progress->advance();
       } catch (...) {
         std::lock_guard<std::mutex> lock(error_mutex);
@@ -177,19 +180,11 @@ CacheBuildResult build_image_cache(const std::vector<std::string>& names, const 
   const int fd = ::fileno(out.file());
   if (std::fflush(out.file()) != 0 || ::ftruncate(fd, static_cast<off_t>(total)) != 0)
     throw UserError(cache_path + ": cannot size the cache file: " + std::strerror(errno));
-  {
-    Mapping map;
-    map.bytes = static_cast<size_t>(total);
-    map.data = ::mmap(nullptr, map.bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (map.data == MAP_FAILED) throw UserError(cache_path + ": cannot map the cache file: " + std::strerror(errno));
-    int threads = options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
-    threads = std::max(1, std::min<int>(threads, static_cast<int>(std::max<size_t>(names.size(), 1))));
-    std::unique_ptr<ProgressBar> progress;
-    if (options.show_progress) progress = std::make_unique<ProgressBar>("decode images", result.images, "img");
-    decode_into_slots(paths, options, static_cast<uint8_t*>(map.data) + header.pixels_offset, threads, progress.get());
-    if (::msync(map.data, map.bytes, MS_SYNC) != 0)
-      throw UserError(cache_path + ": cannot write the cache file: " + std::strerror(errno));
-  }
+  int threads = options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
+  threads = std::max(1, std::min<int>(threads, static_cast<int>(std::max<size_t>(names.size(), 1))));
+  std::unique_ptr<ProgressBar> progress;
+  if (options.show_progress) progress = std::make_unique<ProgressBar>("decode images", result.images, "img");
+  decode_into_slots(paths, options, fd, header.pixels_offset, cache_path, threads, progress.get());
   out.commit();
   result.seconds = seconds_since_start();
   result.bytes = static_cast<long long>(total);
