@@ -36,7 +36,8 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the cache format is li
 constexpr char kMagic[8] = {'D', 'E', 'R', 'M', 'S', 'I', 'M', 'C'};
 constexpr uint32_t kFormatVersion = 1;
 constexpr uint32_t kChannels = 3;
-constexpr uint64_t kPixelAlignment = 4096;  // page-aligned images: mmap reads never straddle the names
+constexpr uint64_t kPixelAlignment =
+    4096;  // page-aligned images: mmap reads never straddle the names
 
 struct CacheHeader {
   char magic[8];
@@ -51,7 +52,9 @@ struct CacheHeader {
 };
 static_assert(sizeof(CacheHeader) == 72, "CacheHeader must have no padding");
 
-uint64_t round_up(uint64_t value, uint64_t alignment) { return (value + alignment - 1) / alignment * alignment; }
+uint64_t round_up(uint64_t value, uint64_t alignment) {
+  return (value + alignment - 1) / alignment * alignment;
+}
 
 std::string names_table(const std::vector<std::string>& names) {
   std::string table;
@@ -64,7 +67,8 @@ std::string names_table(const std::vector<std::string>& names) {
 }
 
 // pwrite at distinct offsets needs no lock between workers and works on AtomicFile's write-only fd.
-void write_slot(int fd, const uint8_t* data, size_t bytes, uint64_t offset, const std::string& cache_path) {
+void write_slot(int fd, const uint8_t* data, size_t bytes, uint64_t offset,
+                const std::string& cache_path) {
   while (bytes > 0) {
     const ssize_t written = ::pwrite(fd, data, bytes, static_cast<off_t>(offset));
     if (written < 0 && errno == EINTR) continue;
@@ -77,9 +81,11 @@ void write_slot(int fd, const uint8_t* data, size_t bytes, uint64_t offset, cons
 
 // Decodes every image into its slot with `threads` workers; the first failure stops the others and
 // is rethrown here.
-void decode_into_slots(const std::vector<std::string>& paths, const CacheBuildOptions& options, int fd,
-                       uint64_t pixels_offset, const std::string& cache_path, int threads, ProgressBar* progress) {
-  const size_t image_bytes = static_cast<size_t>(options.image_size) * options.image_size * kChannels;
+void decode_into_slots(const std::vector<std::string>& paths, const CacheBuildOptions& options,
+                       int fd, uint64_t pixels_offset, const std::string& cache_path, int threads,
+                       ProgressBar* progress) {
+  const size_t image_bytes =
+      static_cast<size_t>(options.image_size) * options.image_size * kChannels;
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   std::exception_ptr first_error;
@@ -89,7 +95,8 @@ void decode_into_slots(const std::vector<std::string>& paths, const CacheBuildOp
       try {
         const RgbImage decoded = decode_image_file(paths[i], options.image_size);
         const RgbImage fitted = fit_square(decoded, options.image_size, options.fit);
-        write_slot(fd, fitted.pixels.data(), image_bytes, pixels_offset + i * image_bytes, cache_path);
+        write_slot(fd, fitted.pixels.data(), image_bytes, pixels_offset + i * image_bytes,
+                   cache_path);
         if (progress) progress->advance();
       } catch (...) {
         std::lock_guard<std::mutex> lock(error_mutex);
@@ -106,9 +113,11 @@ void decode_into_slots(const std::vector<std::string>& paths, const CacheBuildOp
 
 }  // namespace
 
-uint64_t image_cache_checksum(const std::vector<std::string>& names, const std::vector<std::string>& paths,
+uint64_t image_cache_checksum(const std::vector<std::string>& names,
+                              const std::vector<std::string>& paths,
                               const CacheBuildOptions& options) {
-  if (names.size() != paths.size()) throw std::invalid_argument("image_cache_checksum: names and paths differ in length");
+  if (names.size() != paths.size())
+    throw std::invalid_argument("image_cache_checksum: names and paths differ in length");
   Fnv1a hash;
   hash.add_u64(kFormatVersion);
   hash.add_u64(static_cast<uint64_t>(options.image_size));
@@ -127,18 +136,23 @@ uint64_t image_cache_checksum(const std::vector<std::string>& names, const std::
   return hash.value();
 }
 
-CacheBuildResult build_image_cache(const std::vector<std::string>& names, const std::vector<std::string>& paths,
-                                   const std::string& cache_path, const CacheBuildOptions& options) {
+CacheBuildResult build_image_cache(const std::vector<std::string>& names,
+                                   const std::vector<std::string>& paths,
+                                   const std::string& cache_path,
+                                   const CacheBuildOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   auto seconds_since_start = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   if (options.image_size <= 0 || options.image_size > 4096)
-    throw UserError(cache_path + ": image size " + std::to_string(options.image_size) + " is outside 1..4096");
-  if (names.size() != paths.size()) throw std::invalid_argument("build_image_cache: names and paths differ in length");
+    throw UserError(cache_path + ": image size " + std::to_string(options.image_size) +
+                    " is outside 1..4096");
+  if (names.size() != paths.size())
+    throw std::invalid_argument("build_image_cache: names and paths differ in length");
   std::unordered_set<std::string> seen;
   for (const auto& name : names)
-    if (!seen.insert(name).second) throw UserError(cache_path + ": image name '" + name + "' appears twice");
+    if (!seen.insert(name).second)
+      throw UserError(cache_path + ": image name '" + name + "' appears twice");
 
   const uint64_t checksum = image_cache_checksum(names, paths, options);
   CacheBuildResult result;
@@ -180,10 +194,13 @@ CacheBuildResult build_image_cache(const std::vector<std::string>& names, const 
   const int fd = ::fileno(out.file());
   if (std::fflush(out.file()) != 0 || ::ftruncate(fd, static_cast<off_t>(total)) != 0)
     throw UserError(cache_path + ": cannot size the cache file: " + std::strerror(errno));
-  int threads = options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
-  threads = std::max(1, std::min<int>(threads, static_cast<int>(std::max<size_t>(names.size(), 1))));
+  int threads =
+      options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
+  threads =
+      std::max(1, std::min<int>(threads, static_cast<int>(std::max<size_t>(names.size(), 1))));
   std::unique_ptr<ProgressBar> progress;
-  if (options.show_progress) progress = std::make_unique<ProgressBar>("decode images", result.images, "img");
+  if (options.show_progress)
+    progress = std::make_unique<ProgressBar>("decode images", result.images, "img");
   decode_into_slots(paths, options, fd, header.pixels_offset, cache_path, threads, progress.get());
   out.commit();
   result.seconds = seconds_since_start();
@@ -204,7 +221,8 @@ ImageCache ImageCache::open(const std::string& path) {
   const auto file_bytes = static_cast<uint64_t>(info.st_size);
   if (file_bytes < sizeof(CacheHeader)) {
     ::close(fd);
-    throw UserError(path + ": not a dermsim image cache (only " + std::to_string(file_bytes) + " bytes)");
+    throw UserError(path + ": not a dermsim image cache (only " + std::to_string(file_bytes) +
+                    " bytes)");
   }
   cache.map_ = ::mmap(nullptr, file_bytes, PROT_READ, MAP_SHARED, fd, 0);
   ::close(fd);  // the mapping keeps the file alive
@@ -217,8 +235,11 @@ ImageCache ImageCache::open(const std::string& path) {
   const auto* base = static_cast<const uint8_t*>(cache.map_);
   CacheHeader header;
   std::memcpy(&header, base, sizeof header);
-  auto fail = [&](const std::string& what) { throw UserError(path + ": " + what + "; delete it to rebuild"); };
-  if (std::memcmp(header.magic, kMagic, sizeof kMagic) != 0) fail("not a dermsim image cache (bad magic)");
+  auto fail = [&](const std::string& what) {
+    throw UserError(path + ": " + what + "; delete it to rebuild");
+  };
+  if (std::memcmp(header.magic, kMagic, sizeof kMagic) != 0)
+    fail("not a dermsim image cache (bad magic)");
   if (header.version != kFormatVersion)
     fail("image cache format version " + std::to_string(header.version) + ", this dermsim reads " +
          std::to_string(kFormatVersion));
@@ -226,8 +247,10 @@ ImageCache ImageCache::open(const std::string& path) {
     fail("corrupt image cache header");
   const uint64_t image_bytes = uint64_t{header.image_size} * header.image_size * kChannels;
   if (header.names_offset != sizeof header || header.names_bytes > file_bytes ||
-      header.pixels_offset % kPixelAlignment != 0 || header.pixels_offset < header.names_offset + header.names_bytes ||
-      header.count > file_bytes / image_bytes + 1 || header.pixels_bytes != header.count * image_bytes)
+      header.pixels_offset % kPixelAlignment != 0 ||
+      header.pixels_offset < header.names_offset + header.names_bytes ||
+      header.count > file_bytes / image_bytes + 1 ||
+      header.pixels_bytes != header.count * image_bytes)
     fail("corrupt image cache header");
   const uint64_t expected = header.pixels_offset + header.pixels_bytes;
   if (file_bytes != expected)
@@ -254,7 +277,9 @@ ImageCache ImageCache::open(const std::string& path) {
   return cache;
 }
 
-ImageCache::ImageCache(ImageCache&& other) noexcept { *this = std::move(other); }
+ImageCache::ImageCache(ImageCache&& other) noexcept {
+  *this = std::move(other);
+}
 
 ImageCache& ImageCache::operator=(ImageCache&& other) noexcept {
   if (this != &other) {
@@ -273,7 +298,9 @@ ImageCache& ImageCache::operator=(ImageCache&& other) noexcept {
   return *this;
 }
 
-ImageCache::~ImageCache() { release(); }
+ImageCache::~ImageCache() {
+  release();
+}
 
 void ImageCache::release() {
   if (map_) ::munmap(map_, map_bytes_);
@@ -282,7 +309,8 @@ void ImageCache::release() {
 }
 
 const uint8_t* ImageCache::image(size_t i) const {
-  if (i >= names_.size()) throw std::out_of_range("ImageCache::image: index " + std::to_string(i) + " out of range");
+  if (i >= names_.size())
+    throw std::out_of_range("ImageCache::image: index " + std::to_string(i) + " out of range");
   return pixels_ + i * static_cast<size_t>(image_size_) * image_size_ * kChannels;
 }
 

@@ -1,8 +1,8 @@
 // The run's image cache: every image decoded once, fitted to image_size x image_size, stored as
 // uint8 HWC in one file that training memory-maps. Rebuilt only when its inputs change.
 //
-// Layout (little-endian): CacheHeader | names table (per image: u32 length, bytes) | zero padding to
-// a 4096 boundary | count images of image_size*image_size*3 bytes, contiguous.
+// Layout (little-endian): CacheHeader | names table (per image: u32 length, bytes) | zero padding
+// to a 4096 boundary | count images of image_size*image_size*3 bytes, contiguous.
 #pragma once
 
 #include <cstddef>
@@ -32,11 +32,13 @@ struct CacheBuildResult {
 // Builds cache_path from paths[i] stored under names[i] (names must be unique). Reuses an existing
 // cache whose source checksum (names, file sizes and mtimes, image_size, fit mode, format version)
 // matches. A missing or bad image throws UserError naming it and leaves no cache file behind.
-CacheBuildResult build_image_cache(const std::vector<std::string>& names, const std::vector<std::string>& paths,
+CacheBuildResult build_image_cache(const std::vector<std::string>& names,
+                                   const std::vector<std::string>& paths,
                                    const std::string& cache_path, const CacheBuildOptions& options);
 
 // The checksum build_image_cache stores; exposed so callers can tell whether a cache is current.
-uint64_t image_cache_checksum(const std::vector<std::string>& names, const std::vector<std::string>& paths,
+uint64_t image_cache_checksum(const std::vector<std::string>& names,
+                              const std::vector<std::string>& paths,
                               const CacheBuildOptions& options);
 
 // Read-only view of a cache file through mmap; pixels are paged in on demand.

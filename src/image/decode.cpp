@@ -1,5 +1,6 @@
-// JPEG (TurboJPEG, DCT-scaled) and PNG (libpng simplified API) decoding to RGB, with errors that name
-// the file. Corrupt-data warnings count as errors: a half-grey image in the cache is worse than a stop.
+// JPEG (TurboJPEG, DCT-scaled) and PNG (libpng simplified API) decoding to RGB, with errors that
+// name the file. Corrupt-data warnings count as errors: a half-grey image in the cache is worse
+// than a stop.
 #include "image/decode.h"
 
 #include <png.h>
@@ -22,7 +23,8 @@ bool starts_with(const std::string& bytes, const unsigned char* magic, size_t n)
   return bytes.size() >= n && std::memcmp(bytes.data(), magic, n) == 0;
 }
 
-// One decompressor per thread: creating one per image costs allocations the cache build does 33k times.
+// One decompressor per thread: creating one per image costs allocations the cache build does 33k
+// times.
 class ThreadDecompressor {
  public:
   ThreadDecompressor() : handle_(tjInitDecompress()) {}
@@ -39,7 +41,8 @@ class ThreadDecompressor {
 
 tjhandle thread_decompressor(const std::string& path) {
   thread_local ThreadDecompressor decompressor;
-  if (!decompressor.get()) throw UserError(path + ": cannot start the JPEG decoder: " + tjGetErrorStr2(nullptr));
+  if (!decompressor.get())
+    throw UserError(path + ": cannot start the JPEG decoder: " + tjGetErrorStr2(nullptr));
   return decompressor.get();
 }
 
@@ -54,7 +57,8 @@ tjscalingfactor choose_scaling(int width, int height, int min_side) {
     const tjscalingfactor f = factors[i];
     if (f.num > f.denom) continue;
     if (TJSCALED(width, f) < min_side || TJSCALED(height, f) < min_side) continue;
-    if (static_cast<long long>(f.num) * best.denom < static_cast<long long>(best.num) * f.denom) best = f;
+    if (static_cast<long long>(f.num) * best.denom < static_cast<long long>(best.num) * f.denom)
+      best = f;
   }
   return best;
 }
@@ -73,7 +77,8 @@ RgbImage decode_jpeg(const std::string& bytes, const std::string& path, int min_
   image.width = TJSCALED(width, scale);
   image.height = TJSCALED(height, scale);
   if (static_cast<long long>(image.width) * image.height > kMaxDecodedPixels)
-    throw UserError(path + ": JPEG too large (" + std::to_string(width) + "x" + std::to_string(height) + ")");
+    throw UserError(path + ": JPEG too large (" + std::to_string(width) + "x" +
+                    std::to_string(height) + ")");
   image.pixels.resize(static_cast<size_t>(image.width) * image.height * 3);
   // STOPONWARNING: a truncated file is only a libjpeg *warning* ("Premature end of JPEG file").
   if (tjDecompress2(tj, data, size, image.pixels.data(), image.width, 0, image.height, TJPF_RGB,
@@ -94,7 +99,8 @@ RgbImage decode_png(const std::string& bytes, const std::string& path) {
   image.height = static_cast<int>(png.height);
   if (static_cast<long long>(png.width) * png.height > kMaxDecodedPixels) {
     png_image_free(&png);
-    throw UserError(path + ": PNG too large (" + std::to_string(png.width) + "x" + std::to_string(png.height) + ")");
+    throw UserError(path + ": PNG too large (" + std::to_string(png.width) + "x" +
+                    std::to_string(png.height) + ")");
   }
   image.pixels.resize(PNG_IMAGE_SIZE(png));
   if (!png_image_finish_read(&png, nullptr, image.pixels.data(), 0, nullptr)) {

@@ -13,8 +13,8 @@ struct RgbImage {
   std::vector<uint8_t> pixels;  // HWC, RGB, row-major: width * height * 3 bytes
 };
 
-// Decodes `path` (format detected from its first bytes, not its extension). A JPEG is decoded at the
-// smallest TurboJPEG scaling factor (<= 1) whose scaled width and height are both >= min_side;
+// Decodes `path` (format detected from its first bytes, not its extension). A JPEG is decoded at
+// the smallest TurboJPEG scaling factor (<= 1) whose scaled width and height are both >= min_side;
 // min_side <= 0 decodes at full size. Any unreadable, empty, truncated, corrupt or non-image file
 // throws UserError naming the file and the problem.
 RgbImage decode_image_file(const std::string& path, int min_side);

@@ -20,7 +20,7 @@ double triangle(double x) {
 
 // For each output pixel: the first input pixel it reads and its fixed-point weights.
 struct FilterTaps {
-  int taps = 0;                  // weights per output pixel (some trailing ones may be zero)
+  int taps = 0;  // weights per output pixel (some trailing ones may be zero)
   std::vector<int> first, count;
   std::vector<int32_t> weights;  // out_size * taps
 };
@@ -44,7 +44,8 @@ FilterTaps make_taps(int in_size, int out_size) {
     for (int k = 0; k < n; ++k) total += w[k] = triangle((lo + k - centre + 0.5) / filter_scale);
     for (int k = 0; k < n; ++k) {
       const double v = (total != 0 ? w[k] / total : w[k]) * (1 << kPrecisionBits);
-      t.weights[static_cast<size_t>(o) * t.taps + k] = static_cast<int32_t>(v < 0 ? v - 0.5 : v + 0.5);
+      t.weights[static_cast<size_t>(o) * t.taps + k] =
+          static_cast<int32_t>(v < 0 ? v - 0.5 : v + 0.5);
     }
     t.first[o] = lo;
     t.count[o] = n;
@@ -59,7 +60,8 @@ uint8_t clip8(int32_t accumulated) {
 
 RgbImage resize_horizontal(const RgbImage& in, int out_width) {
   const FilterTaps t = make_taps(in.width, out_width);
-  RgbImage out{out_width, in.height, std::vector<uint8_t>(static_cast<size_t>(out_width) * in.height * 3)};
+  RgbImage out{out_width, in.height,
+               std::vector<uint8_t>(static_cast<size_t>(out_width) * in.height * 3)};
   for (int y = 0; y < in.height; ++y) {
     const uint8_t* row = &in.pixels[static_cast<size_t>(y) * in.width * 3];
     uint8_t* dst = &out.pixels[static_cast<size_t>(y) * out_width * 3];
@@ -101,8 +103,8 @@ RgbImage resize_vertical(const RgbImage& in, int out_height) {
 RgbImage crop(const RgbImage& in, int x0, int y0, int width, int height) {
   RgbImage out{width, height, std::vector<uint8_t>(static_cast<size_t>(width) * height * 3)};
   for (int y = 0; y < height; ++y)
-    std::copy_n(&in.pixels[(static_cast<size_t>(y0 + y) * in.width + x0) * 3], static_cast<size_t>(width) * 3,
-                &out.pixels[static_cast<size_t>(y) * width * 3]);
+    std::copy_n(&in.pixels[(static_cast<size_t>(y0 + y) * in.width + x0) * 3],
+                static_cast<size_t>(width) * 3, &out.pixels[static_cast<size_t>(y) * width * 3]);
   return out;
 }
 
@@ -135,7 +137,8 @@ RgbImage pad_square(const RgbImage& in) {
   for (size_t i = 0; i < out.pixels.size(); i += 3) std::copy_n(colour, 3, &out.pixels[i]);
   const int x0 = (side - in.width) / 2, y0 = (side - in.height) / 2;
   for (int y = 0; y < in.height; ++y)
-    std::copy_n(&in.pixels[static_cast<size_t>(y) * in.width * 3], static_cast<size_t>(in.width) * 3,
+    std::copy_n(&in.pixels[static_cast<size_t>(y) * in.width * 3],
+                static_cast<size_t>(in.width) * 3,
                 &out.pixels[(static_cast<size_t>(y0 + y) * side + x0) * 3]);
   return out;
 }
@@ -160,7 +163,8 @@ RgbImage fit_square(const RgbImage& image, int size, FitMode mode) {
   if (image.width == image.height) return resize_bilinear(image, size, size);
   if (mode == FitMode::kPad) return resize_bilinear(pad_square(image), size, size);
   const int side = std::min(image.width, image.height);
-  return resize_bilinear(crop(image, (image.width - side) / 2, (image.height - side) / 2, side, side), size, size);
+  return resize_bilinear(
+      crop(image, (image.width - side) / 2, (image.height - side) / 2, side, side), size, size);
 }
 
 }  // namespace dermsim

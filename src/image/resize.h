@@ -7,7 +7,8 @@
 namespace dermsim {
 
 enum class FitMode {
-  kCenterCrop,  // central square, then resize: dermoscopy centres the lesion and this keeps its shape
+  kCenterCrop,  // central square, then resize: dermoscopy centres the lesion and this keeps its
+                // shape
   kPad,         // pad to a square with the mean border colour, then resize: keeps the whole field
 };
 

@@ -67,13 +67,17 @@ class ImageCacheTest : public ::testing::Test {
     tjhandle tj = tjInitCompress();
     unsigned char* jpeg = nullptr;
     unsigned long size = 0;
-    ASSERT_EQ(tjCompress2(tj, rgb.data(), width, 0, height, TJPF_RGB, &jpeg, &size, TJSAMP_420, 92, 0), 0);
+    ASSERT_EQ(
+        tjCompress2(tj, rgb.data(), width, 0, height, TJPF_RGB, &jpeg, &size, TJSAMP_420, 92, 0),
+        0);
     write_file_atomic(path, std::string(reinterpret_cast<char*>(jpeg), size));
     tjFree(jpeg);
     tjDestroy(tj);
   }
 
-  size_t files_in_dir() const { return static_cast<size_t>(std::distance(fs::directory_iterator(dir_), {})); }
+  size_t files_in_dir() const {
+    return static_cast<size_t>(std::distance(fs::directory_iterator(dir_), {}));
+  }
 
   fs::path dir_;
   std::vector<std::string> names_, paths_;
@@ -90,12 +94,14 @@ TEST_F(ImageCacheTest, RoundTripMatchesDecodeAndPillow) {
   ASSERT_EQ(cache.size(), names_.size());
   EXPECT_EQ(cache.image_size(), 100);
   EXPECT_EQ(cache.source_checksum(), image_cache_checksum(names_, paths_, options_));
-  EXPECT_EQ(reinterpret_cast<uintptr_t>(cache.image(0)) % 4096, 0u) << "pixel block is page aligned";
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(cache.image(0)) % 4096, 0u)
+      << "pixel block is page aligned";
   const size_t image_bytes = 100 * 100 * 3;
   for (size_t i = 0; i < names_.size(); ++i) {
     EXPECT_EQ(cache.name(i), names_[i]);
     EXPECT_EQ(cache.index_of(names_[i]), static_cast<long>(i));
-    const RgbImage reference = fit_square(decode_image_file(paths_[i], 100), 100, FitMode::kCenterCrop);
+    const RgbImage reference =
+        fit_square(decode_image_file(paths_[i], 100), 100, FitMode::kCenterCrop);
     EXPECT_EQ(std::memcmp(cache.image(i), reference.pixels.data(), image_bytes), 0) << names_[i];
   }
   EXPECT_EQ(cache.index_of("ISIC_not_there"), -1);
@@ -107,21 +113,23 @@ TEST_F(ImageCacheTest, RoundTripMatchesDecodeAndPillow) {
   std::string list;
   for (const auto& path : paths_) list += path + "\n";
   write_file_atomic((dir_ / "list").string(), list);
-  write_file_atomic((dir_ / "oracle.py").string(),
-                    "import sys\nfrom PIL import Image\nS = int(sys.argv[2])\nout = open(sys.argv[3], 'wb')\n"
-                    "for path in open(sys.argv[1]).read().split():\n"
-                    "    im = Image.open(path)\n    im.draft('RGB', (S, S))\n    im = im.convert('RGB')\n"
-                    "    w, h = im.size\n    s = min(w, h)\n    l, t = (w - s) // 2, (h - s) // 2\n"
-                    "    out.write(im.crop((l, t, l + s, t + s)).resize((S, S), Image.BILINEAR).tobytes())\n");
-  const std::string command = "/usr/bin/python3 " + (dir_ / "oracle.py").string() + " " + (dir_ / "list").string() +
-                              " 100 " + (dir_ / "oracle.raw").string();
+  write_file_atomic(
+      (dir_ / "oracle.py").string(),
+      "import sys\nfrom PIL import Image\nS = int(sys.argv[2])\nout = open(sys.argv[3], 'wb')\n"
+      "for path in open(sys.argv[1]).read().split():\n"
+      "    im = Image.open(path)\n    im.draft('RGB', (S, S))\n    im = im.convert('RGB')\n"
+      "    w, h = im.size\n    s = min(w, h)\n    l, t = (w - s) // 2, (h - s) // 2\n"
+      "    out.write(im.crop((l, t, l + s, t + s)).resize((S, S), Image.BILINEAR).tobytes())\n");
+  const std::string command = "/usr/bin/python3 " + (dir_ / "oracle.py").string() + " " +
+                              (dir_ / "list").string() + " 100 " + (dir_ / "oracle.raw").string();
   ASSERT_EQ(std::system(command.c_str()), 0);
   const std::string pillow = read_file((dir_ / "oracle.raw").string());
   ASSERT_EQ(pillow.size(), names_.size() * image_bytes);
   for (size_t i = 0; i < names_.size(); ++i) {
     int worst = 0;
     for (size_t k = 0; k < image_bytes; ++k)
-      worst = std::max(worst, std::abs(cache.image(i)[k] - static_cast<uint8_t>(pillow[i * image_bytes + k])));
+      worst = std::max(
+          worst, std::abs(cache.image(i)[k] - static_cast<uint8_t>(pillow[i * image_bytes + k])));
     EXPECT_LE(worst, 1) << names_[i];
   }
 }
@@ -215,7 +223,8 @@ TEST_F(ImageCacheTest, MovedCacheKeepsItsMappingAndChannelStatsMatchADirectSum) 
     const double mean = sum / (pixels * subset.size());
     double squares = 0;
     for (size_t i : subset)
-      for (size_t k = 0; k < pixels; ++k) squares += std::pow(cache.image(i)[3 * k + c] / 255.0 - mean, 2);
+      for (size_t k = 0; k < pixels; ++k)
+        squares += std::pow(cache.image(i)[3 * k + c] / 255.0 - mean, 2);
     EXPECT_NEAR(stats.mean[c], mean, 1e-9);
     EXPECT_NEAR(stats.std[c], std::sqrt(squares / (pixels * subset.size())), 1e-9);
     EXPECT_GT(stats.std[c], 0.01);

@@ -38,7 +38,9 @@ std::vector<std::string> first_jpegs(const fs::path& dir, size_t n) {
   return paths;
 }
 
-bool have_pillow() { return std::system("/usr/bin/python3 -c 'import PIL' >/dev/null 2>&1") == 0; }
+bool have_pillow() {
+  return std::system("/usr/bin/python3 -c 'import PIL' >/dev/null 2>&1") == 0;
+}
 
 // Pillow's decode of `path`, with draft() at `draft_side` (0 = full size), as an RgbImage.
 RgbImage pillow_decode(const std::string& path, int draft_side, const fs::path& dir) {
@@ -65,7 +67,8 @@ int max_difference(const RgbImage& a, const RgbImage& b) {
   EXPECT_EQ(a.height, b.height);
   if (a.pixels.size() != b.pixels.size()) return 256;
   int worst = 0;
-  for (size_t i = 0; i < a.pixels.size(); ++i) worst = std::max(worst, std::abs(a.pixels[i] - b.pixels[i]));
+  for (size_t i = 0; i < a.pixels.size(); ++i)
+    worst = std::max(worst, std::abs(a.pixels[i] - b.pixels[i]));
   return worst;
 }
 
@@ -79,11 +82,14 @@ void write_synthetic_jpeg(const std::string& path, int width, int height) {
   std::vector<uint8_t> rgb(static_cast<size_t>(width) * height * 3);
   for (int y = 0; y < height; ++y)
     for (int x = 0; x < width; ++x)
-      for (int c = 0; c < 3; ++c) rgb[(static_cast<size_t>(y) * width + x) * 3 + c] = gradient(x, y, c, width, height);
+      for (int c = 0; c < 3; ++c)
+        rgb[(static_cast<size_t>(y) * width + x) * 3 + c] = gradient(x, y, c, width, height);
   tjhandle tj = tjInitCompress();
   unsigned char* jpeg = nullptr;
   unsigned long jpeg_size = 0;
-  ASSERT_EQ(tjCompress2(tj, rgb.data(), width, 0, height, TJPF_RGB, &jpeg, &jpeg_size, TJSAMP_420, 90, 0), 0)
+  ASSERT_EQ(
+      tjCompress2(tj, rgb.data(), width, 0, height, TJPF_RGB, &jpeg, &jpeg_size, TJSAMP_420, 90, 0),
+      0)
       << tjGetErrorStr2(tj);
   write_file_atomic(path, std::string(reinterpret_cast<char*>(jpeg), jpeg_size));
   tjFree(jpeg);
@@ -99,7 +105,8 @@ TEST(DecodeImage, ShippedJpegsMatchPillowAtFullAndScaledSize) {
     const RgbImage full = decode_image_file(path, 0);
     EXPECT_EQ(full.width, 256);
     EXPECT_EQ(full.height, 256);
-    EXPECT_EQ(decode_image_file(path, 100).width, 128) << "256 px at 1/2 is the smallest side >= 100";
+    EXPECT_EQ(decode_image_file(path, 100).width, 128)
+        << "256 px at 1/2 is the smallest side >= 100";
     EXPECT_EQ(decode_image_file(path, 129).width, 160) << "5/8 is the next factor above 1/2";
   }
   for (const auto& path : ham) {
@@ -108,12 +115,14 @@ TEST(DecodeImage, ShippedJpegsMatchPillowAtFullAndScaledSize) {
     EXPECT_EQ(full.height, 224);
     EXPECT_EQ(decode_image_file(path, 300).width, 224) << "never upscales in the DCT domain";
   }
-  if (!have_pillow()) GTEST_SKIP() << "/usr/bin/python3 with Pillow not available for the pixel oracle";
+  if (!have_pillow())
+    GTEST_SKIP() << "/usr/bin/python3 with Pillow not available for the pixel oracle";
   const auto dir = fresh_dir("decode_pillow");
   for (const auto& path : {isic[0], isic[1], ham[0], ham[1]}) {
     EXPECT_LE(max_difference(decode_image_file(path, 0), pillow_decode(path, 0, dir)), 1) << path;
     // Pillow's draft() picks 1/2 for these sizes too, so both scaled decodes must agree.
-    EXPECT_LE(max_difference(decode_image_file(path, 100), pillow_decode(path, 100, dir)), 1) << path;
+    EXPECT_LE(max_difference(decode_image_file(path, 100), pillow_decode(path, 100, dir)), 1)
+        << path;
   }
   fs::remove_all(dir);
 }
@@ -136,8 +145,11 @@ TEST(DecodeImage, LargeJpegDecodesWithDctScaling) {
     for (int x = 0; x < small.width; ++x)
       for (int c = 0; c < 3; ++c) {
         // Each scaled pixel averages an 8x8 block whose centre is at 8x+3.5 in the original.
-        const double expected = c == 0 ? 255.0 * (8 * x + 3.5) / 3000 : c == 1 ? 255.0 * (8 * y + 3.5) / 2000 : 128;
-        error += std::abs(small.pixels[(static_cast<size_t>(y) * small.width + x) * 3 + c] - expected);
+        const double expected = c == 0   ? 255.0 * (8 * x + 3.5) / 3000
+                                : c == 1 ? 255.0 * (8 * y + 3.5) / 2000
+                                         : 128;
+        error +=
+            std::abs(small.pixels[(static_cast<size_t>(y) * small.width + x) * 3 + c] - expected);
       }
   EXPECT_LT(error / small.pixels.size(), 2.0) << "mean absolute error against the gradient formula";
   const RgbImage full = decode_image_file(path, 0);
@@ -159,7 +171,8 @@ TEST(DecodeImage, PngDecodesExactlyWhateverItsExtension) {
   png.height = height;
   png.format = PNG_FORMAT_RGB;
   const auto path = (dir / "actually_png.jpg").string();
-  ASSERT_TRUE(png_image_write_to_file(&png, path.c_str(), 0, rgb.data(), 0, nullptr)) << png.message;
+  ASSERT_TRUE(png_image_write_to_file(&png, path.c_str(), 0, rgb.data(), 0, nullptr))
+      << png.message;
   const RgbImage image = decode_image_file(path, 8);
   EXPECT_EQ(image.width, width);
   EXPECT_EQ(image.height, height);
@@ -189,7 +202,8 @@ TEST(DecodeImage, BadFilesAreUserErrorsNamingTheFile) {
   std::string noise(5000, '\0');
   for (auto& ch : noise) ch = static_cast<char>(rng());
   std::string corrupt_middle = jpeg;
-  for (size_t i = jpeg.size() / 3; i < jpeg.size() / 3 + 2000; ++i) corrupt_middle[i] = static_cast<char>(rng());
+  for (size_t i = jpeg.size() / 3; i < jpeg.size() / 3 + 2000; ++i)
+    corrupt_middle[i] = static_cast<char>(rng());
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"truncated.jpg", jpeg.substr(0, jpeg.size() / 2)},
       {"header_only.jpg", jpeg.substr(0, 200)},

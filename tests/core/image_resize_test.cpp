@@ -44,7 +44,7 @@ TEST(ResizeBilinear, MatchesPillowWithinOneLevel) {
   const std::vector<ResizeCase> cases = {
       {256, 256, 128, 128}, {300, 200, 128, 128}, {97, 61, 32, 20},   {1000, 700, 37, 129},  // down
       {64, 64, 200, 150},   {13, 7, 52, 41},                                                 // up
-      {50, 80, 50, 33},     {40, 30, 73, 30},     {120, 90, 31, 200},                        // one axis, mixed
+      {50, 80, 50, 33},     {40, 30, 73, 30},     {120, 90, 31, 200},  // one axis, mixed
   };
   const auto dir = fs::temp_directory_path() / ("dermsim_resize_" + std::to_string(::getpid()));
   fs::create_directories(dir);
@@ -54,8 +54,9 @@ TEST(ResizeBilinear, MatchesPillowWithinOneLevel) {
     const RgbImage input = random_image(c.in_width, c.in_height, static_cast<unsigned>(i + 1));
     write_file_atomic((dir / ("in" + std::to_string(i))).string(),
                       std::string(input.pixels.begin(), input.pixels.end()));
-    jobs += std::to_string(i) + " " + std::to_string(c.in_width) + " " + std::to_string(c.in_height) + " " +
-            std::to_string(c.out_width) + " " + std::to_string(c.out_height) + "\n";
+    jobs += std::to_string(i) + " " + std::to_string(c.in_width) + " " +
+            std::to_string(c.in_height) + " " + std::to_string(c.out_width) + " " +
+            std::to_string(c.out_height) + "\n";
   }
   write_file_atomic((dir / "jobs").string(), jobs);
   write_file_atomic((dir / "resize.py").string(),
@@ -66,11 +67,14 @@ TEST(ResizeBilinear, MatchesPillowWithinOneLevel) {
                     "    im = Image.frombytes('RGB', (int(w), int(h)), data)\n"
                     "    out = im.resize((int(ow), int(oh)), Image.BILINEAR)\n"
                     "    open(os.path.join(d, 'out' + i), 'wb').write(out.tobytes())\n");
-  ASSERT_EQ(std::system(("/usr/bin/python3 " + (dir / "resize.py").string() + " " + dir.string()).c_str()), 0);
+  ASSERT_EQ(std::system(
+                ("/usr/bin/python3 " + (dir / "resize.py").string() + " " + dir.string()).c_str()),
+            0);
   for (size_t i = 0; i < cases.size(); ++i) {
     const auto& c = cases[i];
     const RgbImage ours =
-        resize_bilinear(random_image(c.in_width, c.in_height, static_cast<unsigned>(i + 1)), c.out_width, c.out_height);
+        resize_bilinear(random_image(c.in_width, c.in_height, static_cast<unsigned>(i + 1)),
+                        c.out_width, c.out_height);
     const std::string pillow = read_file((dir / ("out" + std::to_string(i))).string());
     ASSERT_EQ(ours.width, c.out_width);
     ASSERT_EQ(ours.height, c.out_height);
@@ -78,7 +82,8 @@ TEST(ResizeBilinear, MatchesPillowWithinOneLevel) {
     int worst = 0;
     for (size_t k = 0; k < pillow.size(); ++k)
       worst = std::max(worst, std::abs(ours.pixels[k] - static_cast<uint8_t>(pillow[k])));
-    EXPECT_LE(worst, 1) << c.in_width << "x" << c.in_height << " -> " << c.out_width << "x" << c.out_height;
+    EXPECT_LE(worst, 1) << c.in_width << "x" << c.in_height << " -> " << c.out_width << "x"
+                        << c.out_height;
   }
   fs::remove_all(dir);
 }
@@ -88,7 +93,8 @@ TEST(ResizeBilinear, SolidColourStaysExactAndSameSizeIsIdentity) {
   for (auto [w, h] : {std::pair{128, 128}, std::pair{7, 3}, std::pair{640, 480}}) {
     const RgbImage out = resize_bilinear(solid, w, h);
     for (int y = 0; y < h; ++y)
-      for (int x = 0; x < w; ++x) ASSERT_EQ(std::memcmp(pixel(out, x, y), pixel(solid, 0, 0), 3), 0);
+      for (int x = 0; x < w; ++x)
+        ASSERT_EQ(std::memcmp(pixel(out, x, y), pixel(solid, 0, 0), 3), 0);
   }
   const RgbImage noise = random_image(33, 44, 9);
   EXPECT_EQ(resize_bilinear(noise, 33, 44).pixels, noise.pixels);
@@ -99,7 +105,8 @@ TEST(ResizeBilinear, DownscalingAveragesInsteadOfAliasing) {
   // samples two neighbours and returns the pattern's aliases instead.
   RgbImage board{256, 256, std::vector<uint8_t>(256 * 256 * 3)};
   for (int y = 0; y < 256; ++y)
-    for (int x = 0; x < 256; ++x) std::memset(&board.pixels[(y * 256 + x) * 3], (x + y) % 2 ? 255 : 0, 3);
+    for (int x = 0; x < 256; ++x)
+      std::memset(&board.pixels[(y * 256 + x) * 3], (x + y) % 2 ? 255 : 0, 3);
   const RgbImage out = resize_bilinear(board, 32, 32);
   for (uint8_t v : out.pixels) {
     EXPECT_GE(v, 120);
@@ -120,7 +127,8 @@ TEST(FitSquare, CenterCropKeepsTheMiddleSquare) {
   const RgbImage same = fit_square(wide, 100, FitMode::kCenterCrop);
   ASSERT_EQ(same.width, 100);
   for (int y = 0; y < 100; ++y)
-    for (int x = 0; x < 100; ++x) ASSERT_EQ(std::memcmp(pixel(same, x, y), pixel(wide, 100 + x, y), 3), 0);
+    for (int x = 0; x < 100; ++x)
+      ASSERT_EQ(std::memcmp(pixel(same, x, y), pixel(wide, 100 + x, y), 3), 0);
   const RgbImage small = fit_square(wide, 32);  // crop is the default
   EXPECT_EQ(small.width, 32);
   EXPECT_EQ(small.height, 32);
@@ -134,7 +142,8 @@ TEST(FitSquare, PadUsesTheMeanBorderColourAndKeepsTheWholeImage) {
   // 60x120 grey-20 frame around a white interior: the border mean is 20, so the padding is 20 too.
   RgbImage tall = solid_image(60, 120, 20, 20, 20);
   for (int y = 1; y < 119; ++y)
-    for (int x = 1; x < 59; ++x) std::memset(&tall.pixels[(static_cast<size_t>(y) * 60 + x) * 3], 255, 3);
+    for (int x = 1; x < 59; ++x)
+      std::memset(&tall.pixels[(static_cast<size_t>(y) * 60 + x) * 3], 255, 3);
   const RgbImage padded = fit_square(tall, 120, FitMode::kPad);
   ASSERT_EQ(padded.width, 120);
   ASSERT_EQ(padded.height, 120);
