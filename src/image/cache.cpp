@@ -1,0 +1,351 @@
+// Builds the image cache in parallel (workers pwrite each image straight into its slot of the temp
+// file, so a 1.6 GB cache never sits in RAM) and opens it read-only through mmap, with validation.
+#include "image/cache.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <unordered_set>
+#include <utility>
+
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "common/hash.h"
+#include "common/progress.h"
+#include "image/decode.h"
+
+namespace dermsim {
+
+namespace {
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the cache format is little-endian");
+
+constexpr char kMagic[8] = {'D', 'E', 'R', 'M', 'S', 'I', 'M', 'C'};
+constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kChannels = 3;
+constexpr uint64_t kPixelAlignment =
+    4096;  // page-aligned images: mmap reads never straddle the names
+
+struct CacheHeader {
+  char magic[8];
+  uint32_t version;
+  uint32_t image_size;
+  uint32_t channels;
+  uint32_t fit_mode;
+  uint64_t count;
+  uint64_t source_checksum;
+  uint64_t names_offset, names_bytes;
+  uint64_t pixels_offset, pixels_bytes;
+};
+static_assert(sizeof(CacheHeader) == 72, "CacheHeader must have no padding");
+
+uint64_t round_up(uint64_t value, uint64_t alignment) {
+  return (value + alignment - 1) / alignment * alignment;
+}
+
+std::string names_table(const std::vector<std::string>& names) {
+  std::string table;
+  for (const auto& name : names) {
+    const auto length = static_cast<uint32_t>(name.size());
+    table.append(reinterpret_cast<const char*>(&length), sizeof length);
+    table += name;
+  }
+  return table;
+}
+
+// pwrite at distinct offsets needs no lock between workers and works on AtomicFile's write-only fd.
+void write_slot(int fd, const uint8_t* data, size_t bytes, uint64_t offset,
+                const std::string& cache_path) {
+  while (bytes > 0) {
+    const ssize_t written = ::pwrite(fd, data, bytes, static_cast<off_t>(offset));
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) throw UserError(cache_path + ": write failed: " + std::strerror(errno));
+    data += written;
+    bytes -= static_cast<size_t>(written);
+    offset += static_cast<uint64_t>(written);
+  }
+}
+
+// Decodes every image into its slot with `threads` workers; the first failure stops the others and
+// is rethrown here.
+void decode_into_slots(const std::vector<std::string>& paths, const CacheBuildOptions& options,
+                       int fd, uint64_t pixels_offset, const std::string& cache_path, int threads,
+                       ProgressBar* progress) {
+  const size_t image_bytes =
+      static_cast<size_t>(options.image_size) * options.image_size * kChannels;
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr first_error;
+  std::mutex error_mutex;
+  auto work = [&] {
+    for (size_t i = next++; i < paths.size() && !failed; i = next++) {
+      try {
+        const RgbImage decoded = decode_image_file(paths[i], options.image_size);
+        const RgbImage fitted = fit_square(decoded, options.image_size, options.fit);
+        write_slot(fd, fitted.pixels.data(), image_bytes, pixels_offset + i * image_bytes,
+                   cache_path);
+        if (progress) progress->advance();
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!first_error) first_error = std::current_exception();
+        failed = true;
+      }
+    }
+  };
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) workers.emplace_back(work);
+  for (auto& worker : workers) worker.join();
+  if (first_error) std::rethrow_exception(first_error);
+}
+
+}  // namespace
+
+uint64_t image_cache_checksum(const std::vector<std::string>& names,
+                              const std::vector<std::string>& paths,
+                              const CacheBuildOptions& options) {
+  if (names.size() != paths.size())
+    throw std::invalid_argument("image_cache_checksum: names and paths differ in length");
+  Fnv1a hash;
+  hash.add_u64(kFormatVersion);
+  hash.add_u64(static_cast<uint64_t>(options.image_size));
+  hash.add_u64(static_cast<uint64_t>(options.fit));
+  hash.add_u64(names.size());
+  for (size_t i = 0; i < names.size(); ++i) {
+    struct stat info;
+    if (::stat(paths[i].c_str(), &info) != 0)
+      throw UserError(paths[i] + ": cannot read image: " + std::strerror(errno));
+    hash.add_u64(names[i].size());
+    hash.add(names[i]);
+    hash.add_u64(static_cast<uint64_t>(info.st_size));
+    hash.add_u64(static_cast<uint64_t>(info.st_mtim.tv_sec));
+    hash.add_u64(static_cast<uint64_t>(info.st_mtim.tv_nsec));
+  }
+  return hash.value();
+}
+
+CacheBuildResult build_image_cache(const std::vector<std::string>& names,
+                                   const std::vector<std::string>& paths,
+                                   const std::string& cache_path,
+                                   const CacheBuildOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  auto seconds_since_start = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  if (options.image_size <= 0 || options.image_size > 4096)
+    throw UserError(cache_path + ": image size " + std::to_string(options.image_size) +
+                    " is outside 1..4096");
+  if (names.size() != paths.size())
+    throw std::invalid_argument("build_image_cache: names and paths differ in length");
+  std::unordered_set<std::string> seen;
+  for (const auto& name : names)
+    if (!seen.insert(name).second)
+      throw UserError(cache_path + ": image name '" + name + "' appears twice");
+
+  const uint64_t checksum = image_cache_checksum(names, paths, options);
+  CacheBuildResult result;
+  result.images = static_cast<long>(names.size());
+  if (::access(cache_path.c_str(), F_OK) == 0) {
+    try {
+      const ImageCache existing = ImageCache::open(cache_path);
+      if (existing.source_checksum() == checksum && existing.size() == names.size() &&
+          existing.image_size() == options.image_size) {
+        result.reused = true;
+        result.seconds = seconds_since_start();
+        struct stat info;
+        if (::stat(cache_path.c_str(), &info) == 0) result.bytes = info.st_size;
+        return result;
+      }
+    } catch (const UserError&) {
+      // An unreadable old cache is simply replaced.
+    }
+  }
+
+  const std::string table = names_table(names);
+  CacheHeader header{};
+  std::memcpy(header.magic, kMagic, sizeof kMagic);
+  header.version = kFormatVersion;
+  header.image_size = static_cast<uint32_t>(options.image_size);
+  header.channels = kChannels;
+  header.fit_mode = static_cast<uint32_t>(options.fit);
+  header.count = names.size();
+  header.source_checksum = checksum;
+  header.names_offset = sizeof header;
+  header.names_bytes = table.size();
+  header.pixels_offset = round_up(header.names_offset + header.names_bytes, kPixelAlignment);
+  header.pixels_bytes = header.count * options.image_size * options.image_size * kChannels;
+  const uint64_t total = header.pixels_offset + header.pixels_bytes;
+
+  AtomicFile out(cache_path);
+  out.write(&header, sizeof header);
+  out.write(table.data(), table.size());
+  const int fd = ::fileno(out.file());
+  if (std::fflush(out.file()) != 0 || ::ftruncate(fd, static_cast<off_t>(total)) != 0)
+    throw UserError(cache_path + ": cannot size the cache file: " + std::strerror(errno));
+  int threads =
+      options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
+  threads =
+      std::max(1, std::min<int>(threads, static_cast<int>(std::max<size_t>(names.size(), 1))));
+  std::unique_ptr<ProgressBar> progress;
+  if (options.show_progress)
+    progress = std::make_unique<ProgressBar>("decode images", result.images, "img");
+  decode_into_slots(paths, options, fd, header.pixels_offset, cache_path, threads, progress.get());
+  out.commit();
+  result.seconds = seconds_since_start();
+  result.bytes = static_cast<long long>(total);
+  return result;
+}
+
+ImageCache ImageCache::open(const std::string& path) {
+  ImageCache cache;
+  cache.path_ = path;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw UserError(path + ": cannot open image cache: " + std::strerror(errno));
+  struct stat info;
+  if (::fstat(fd, &info) != 0) {
+    ::close(fd);
+    throw UserError(path + ": cannot read image cache: " + std::strerror(errno));
+  }
+  const auto file_bytes = static_cast<uint64_t>(info.st_size);
+  if (file_bytes < sizeof(CacheHeader)) {
+    ::close(fd);
+    throw UserError(path + ": not a dermsim image cache (only " + std::to_string(file_bytes) +
+                    " bytes)");
+  }
+  cache.map_ = ::mmap(nullptr, file_bytes, PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);  // the mapping keeps the file alive
+  if (cache.map_ == MAP_FAILED) {
+    cache.map_ = nullptr;
+    throw UserError(path + ": cannot map image cache: " + std::strerror(errno));
+  }
+  cache.map_bytes_ = file_bytes;  // from here the destructor unmaps on any throw
+
+  const auto* base = static_cast<const uint8_t*>(cache.map_);
+  CacheHeader header;
+  std::memcpy(&header, base, sizeof header);
+  auto fail = [&](const std::string& what) {
+    throw UserError(path + ": " + what + "; delete it to rebuild");
+  };
+  if (std::memcmp(header.magic, kMagic, sizeof kMagic) != 0)
+    fail("not a dermsim image cache (bad magic)");
+  if (header.version != kFormatVersion)
+    fail("image cache format version " + std::to_string(header.version) + ", this dermsim reads " +
+         std::to_string(kFormatVersion));
+  if (header.channels != kChannels || header.image_size == 0 || header.image_size > 4096)
+    fail("corrupt image cache header");
+  const uint64_t image_bytes = uint64_t{header.image_size} * header.image_size * kChannels;
+  if (header.names_offset != sizeof header || header.names_bytes > file_bytes ||
+      header.pixels_offset % kPixelAlignment != 0 ||
+      header.pixels_offset < header.names_offset + header.names_bytes ||
+      header.count > file_bytes / image_bytes + 1 ||
+      header.pixels_bytes != header.count * image_bytes)
+    fail("corrupt image cache header");
+  const uint64_t expected = header.pixels_offset + header.pixels_bytes;
+  if (file_bytes != expected)
+    fail(std::string(file_bytes < expected ? "truncated" : "oversized") + " image cache (" +
+         std::to_string(file_bytes) + " bytes, header says " + std::to_string(expected) + ")");
+
+  const uint8_t* cursor = base + header.names_offset;
+  const uint8_t* names_end = cursor + header.names_bytes;
+  cache.names_.reserve(header.count);
+  for (uint64_t i = 0; i < header.count; ++i) {
+    uint32_t length = 0;
+    if (names_end - cursor < static_cast<ptrdiff_t>(sizeof length)) fail("corrupt names table");
+    std::memcpy(&length, cursor, sizeof length);
+    cursor += sizeof length;
+    if (static_cast<uint64_t>(names_end - cursor) < length) fail("corrupt names table");
+    cache.names_.emplace_back(reinterpret_cast<const char*>(cursor), length);
+    cursor += length;
+    if (!cache.index_.emplace(cache.names_.back(), i).second) fail("duplicate name in names table");
+  }
+  if (cursor != names_end) fail("corrupt names table");
+  cache.pixels_ = base + header.pixels_offset;
+  cache.image_size_ = static_cast<int>(header.image_size);
+  cache.source_checksum_ = header.source_checksum;
+  return cache;
+}
+
+ImageCache::ImageCache(ImageCache&& other) noexcept {
+  *this = std::move(other);
+}
+
+ImageCache& ImageCache::operator=(ImageCache&& other) noexcept {
+  if (this != &other) {
+    release();
+    path_ = std::move(other.path_);
+    map_ = std::exchange(other.map_, nullptr);
+    map_bytes_ = std::exchange(other.map_bytes_, 0);
+    pixels_ = std::exchange(other.pixels_, nullptr);
+    image_size_ = std::exchange(other.image_size_, 0);
+    source_checksum_ = std::exchange(other.source_checksum_, 0);
+    names_ = std::move(other.names_);
+    index_ = std::move(other.index_);
+    other.names_.clear();
+    other.index_.clear();
+  }
+  return *this;
+}
+
+ImageCache::~ImageCache() {
+  release();
+}
+
+void ImageCache::release() {
+  if (map_) ::munmap(map_, map_bytes_);
+  map_ = nullptr;
+  map_bytes_ = 0;
+}
+
+const uint8_t* ImageCache::image(size_t i) const {
+  if (i >= names_.size())
+    throw std::out_of_range("ImageCache::image: index " + std::to_string(i) + " out of range");
+  return pixels_ + i * static_cast<size_t>(image_size_) * image_size_ * kChannels;
+}
+
+long ImageCache::index_of(const std::string& name) const {
+  const auto found = index_.find(name);
+  return found == index_.end() ? -1 : static_cast<long>(found->second);
+}
+
+ChannelStats channel_stats(const ImageCache& cache, const std::vector<size_t>& indices) {
+  if (indices.empty()) throw std::invalid_argument("channel_stats: no images");
+  // Byte histograms make the sums exact and the loop a single pass of increments.
+  std::vector<uint64_t> histogram(3 * 256, 0);
+  const size_t pixels = static_cast<size_t>(cache.image_size()) * cache.image_size();
+  for (size_t index : indices) {
+    const uint8_t* p = cache.image(index);
+    for (size_t k = 0; k < pixels; ++k) {
+      ++histogram[p[3 * k]];
+      ++histogram[256 + p[3 * k + 1]];
+      ++histogram[512 + p[3 * k + 2]];
+    }
+  }
+  ChannelStats stats{};
+  const double n = static_cast<double>(pixels) * static_cast<double>(indices.size());
+  for (int c = 0; c < 3; ++c) {
+    double sum = 0, sum_squares = 0;
+    for (int v = 0; v < 256; ++v) {
+      const double count = static_cast<double>(histogram[c * 256 + v]);
+      sum += count * v;
+      sum_squares += count * v * v;
+    }
+    const double mean = sum / n;
+    stats.mean[c] = mean / 255.0;
+    stats.std[c] = std::sqrt(std::max(0.0, sum_squares / n - mean * mean)) / 255.0;
+  }
+  return stats;
+}
+
+}  // namespace dermsim
