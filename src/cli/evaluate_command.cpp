@@ -14,7 +14,9 @@
 #include "cli/run_embeddings.h"
 #include "common/csv.h"
 #include "common/error.h"
-#include "metrics/metrics.h"
+#include "metrics/classification.h"
+#include "metrics/ranking.h"
+#include "metrics/summary.h"
 
 namespace dermsim::cli {
 namespace {
@@ -140,17 +142,19 @@ void run_evaluate(const EvaluateArgs& args) {
   RetrievalMetrics retrieval = retrieval_metrics(eval.x, eval.y, eval.groups, train.x, train.y,
                                                  train.groups, args.retrieval_k);
   nlohmann::json m = to_json(metrics);
+  m["report_text"] = format_classification_report(metrics.report);
   std::printf("\nchosen: %s, threshold %.4f (%s)\n", chosen.description.c_str(), threshold, rule.c_str());
   std::printf("%s AUC %.4f (95%% CI %.4f-%.4f, patients resampled)  pAUC@80%%TPR %.4f (%.4f-%.4f)\n",
-              args.split.c_str(), metrics.auc.estimate, metrics.auc.lower, metrics.auc.upper,
-              metrics.pauc.estimate, metrics.pauc.lower, metrics.pauc.upper);
+              args.split.c_str(), metrics.auc, metrics.auc_ci->lower, metrics.auc_ci->upper,
+              metrics.pauc, metrics.pauc_ci->lower, metrics.pauc_ci->upper);
   std::printf("average precision %.4f  Brier %.4f  ECE %.4f\n", metrics.average_precision,
-              metrics.brier, metrics.ece);
+              metrics.brier.value_or(NAN), metrics.ece.value_or(NAN));
   std::printf("\nat the threshold: sensitivity %.3f  specificity %.3f  balanced accuracy %.3f\n",
               metrics.sensitivity, metrics.specificity, metrics.balanced_accuracy);
-  std::printf("accuracy on this split %.3f | at ISIC 2020 prevalence (1.76%%) %.3f | on class-balanced "
+  std::printf("accuracy on this split %.3f | at ISIC 2020 prevalence (%.2f%%) %.3f | on class-balanced "
               "subsamples %.3f\n",
-              metrics.accuracy, metrics.accuracy_at_isic_prevalence, metrics.balanced_subsample_accuracy);
+              metrics.accuracy, 100 * metrics.reference_prevalence,
+              metrics.accuracy_at_reference_prevalence, metrics.balanced_subsample_accuracy);
   std::printf("confusion matrix (rows truth, cols predicted):  benign [%lld %lld]  malignant [%lld %lld]\n",
               metrics.confusion.tn, metrics.confusion.fp, metrics.confusion.fn, metrics.confusion.tp);
   std::printf("\n%s\n", format_classification_report(metrics.report).c_str());

@@ -8,7 +8,8 @@
 #include "cli/commands.h"
 #include "common/csv.h"
 #include "common/error.h"
-#include "metrics/metrics.h"
+#include "metrics/classification.h"
+#include "metrics/summary.h"
 
 namespace dermsim::cli {
 namespace {
@@ -84,9 +85,9 @@ void add_score_command(CLI::App& app) {
       return;
     }
     std::printf("%zu images, %ld malignant\n", y.size(), static_cast<long>(std::count(y.begin(), y.end(), 1)));
-    std::printf("AUC %.4f (95%% CI %.4f-%.4f)  pAUC@80%%TPR %.4f (%.4f-%.4f)  AP %.4f\n",
-                m.auc.estimate, m.auc.lower, m.auc.upper, m.pauc.estimate, m.pauc.lower,
-                m.pauc.upper, m.average_precision);
+    std::printf("AUC %.4f (95%% CI %.4f-%.4f, patients resampled)  pAUC@80%%TPR %.4f (%.4f-%.4f)  AP %.4f\n",
+                m.auc, m.auc_ci->lower, m.auc_ci->upper, m.pauc, m.pauc_ci->lower,
+                m.pauc_ci->upper, m.average_precision);
     std::printf("at threshold %.4f: sensitivity %.3f specificity %.3f balanced accuracy %.3f\n",
                 args->threshold, m.sensitivity, m.specificity, m.balanced_accuracy);
     std::printf("%s\n", format_classification_report(m.report).c_str());

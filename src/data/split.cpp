@@ -136,22 +136,6 @@ void assign_stratum(std::vector<const Group*> groups, bool malignant_stratum, co
 
 }  // namespace
 
-uint64_t SplitMix64::next() {
-  uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-uint64_t SplitMix64::below(uint64_t bound) {
-  // Values under `threshold` would make some residues one more likely than others.
-  const uint64_t threshold = (0 - bound) % bound;
-  for (;;) {
-    uint64_t r = next();
-    if (r >= threshold) return r % bound;
-  }
-}
-
 std::string to_string(Part part) {
   switch (part) {
     case Part::kTrain: return "train";

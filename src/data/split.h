@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/splitmix64.h"
 #include "data/metadata.h"
 
 namespace dermsim {
@@ -52,16 +53,5 @@ struct PartSummary {
 };
 std::map<Part, PartSummary> summarize_split(const std::vector<SplitRow>& rows);
 
-// Portable seeded generator (splitmix64): the same seed gives the same split on every platform and
-// standard library, unlike std::shuffle / std::uniform_int_distribution.
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t next();
-  uint64_t below(uint64_t bound);  // uniform in [0, bound), bound > 0, without modulo bias
-
- private:
-  uint64_t state_;
-};
 
 }  // namespace dermsim

@@ -7,7 +7,7 @@
 
 #include "common/error.h"
 #include "metrics/input_checks.h"
-#include "metrics/splitmix64.h"
+#include "common/splitmix64.h"
 
 namespace dermsim {
 namespace {

@@ -10,7 +10,8 @@
 #include "common/run_dir.h"
 #include "image/cache.h"
 #include "image/encode.h"
-#include "metrics/metrics.h"
+#include "metrics/calibration.h"
+#include "metrics/ranking.h"
 #include "report/svg_chart.h"
 
 namespace dermsim {
@@ -129,15 +130,15 @@ std::string results_section(const nlohmann::json& metrics, const std::string& sp
            {"specificity", "specificity at the threshold"},
            {"balanced_accuracy", "balanced accuracy"},
            {"accuracy", "accuracy on this split (enriched prevalence)"},
-           {"accuracy_at_isic_prevalence", "accuracy at ISIC 2020 prevalence (1.76 %)"},
+           {"accuracy_at_reference_prevalence", "accuracy at ISIC 2020 prevalence (1.76 %)"},
            {"balanced_subsample_accuracy", "accuracy on class-balanced subsamples"},
            {"brier", "Brier score"},
            {"ece", "expected calibration error"}})
     if (m.contains(key) && m[key].is_number())
       html += "<tr><td>" + label + "</td><td>" + fmt(m[key].get<double>()) + "</td></tr>";
   html += "</table>";
-  if (m.contains("confusion")) {
-    const auto& cm = m["confusion"];
+  if (m.contains("confusion_matrix")) {
+    const auto& cm = m["confusion_matrix"];
     html += "<h3>Confusion matrix at the threshold " +
             fmt(metrics["chosen"].value("threshold", NAN)) +
             "</h3><table><tr><th>truth \\ predicted</th><th>benign</th><th>malignant</th></tr>"

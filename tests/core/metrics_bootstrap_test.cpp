@@ -11,7 +11,7 @@
 #include "common/error.h"
 #include "metrics/bootstrap.h"
 #include "metrics/ranking.h"
-#include "metrics/splitmix64.h"
+#include "common/splitmix64.h"
 
 namespace dermsim {
 namespace {

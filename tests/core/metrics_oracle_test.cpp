@@ -21,7 +21,7 @@
 #include "metrics/calibration.h"
 #include "metrics/classification.h"
 #include "metrics/ranking.h"
-#include "metrics/splitmix64.h"
+#include "common/splitmix64.h"
 
 namespace dermsim {
 namespace {

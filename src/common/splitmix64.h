@@ -1,4 +1,4 @@
-// SplitMix64: a tiny portable RNG, so bootstrap intervals and subsamples are identical for a seed on
+// SplitMix64: a tiny portable RNG, so splits, bootstrap intervals and subsamples are identical for a seed on
 // every platform and standard library (std distributions are not specified bit-for-bit).
 #pragma once
 
