@@ -8,7 +8,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <random>
 #include <string>
 
@@ -17,6 +16,8 @@
 #include "classify/knn.h"
 #include "classify/logistic.h"
 #include "classify/retrieval.h"
+#include "common/atomic_file.h"
+#include "common/hash.h"
 
 namespace dermsim {
 namespace {
@@ -148,20 +149,33 @@ const OracleRun& oracle() {
       r.skip_reason = std::string(kPython) + " is not installed";
       return r;
     }
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("dermsim_classify_oracle_" + std::to_string(::getpid()));
+    const std::string script = std::string(DERMSIM_SOURCE_DIR) + "/tests/python/classify_oracle.py";
+    const std::string spec = oracle_spec().dump();
+    // ctest runs each test in its own process: share one oracle answer between them, keyed by
+    // the exact inputs and the oracle's source.
+    Fnv1a key;
+    key.add(spec);
+    key.add(read_file(script));
+    const auto tmp = std::filesystem::temp_directory_path();
+    const auto cached = (tmp / ("dermsim_classify_oracle_" + key.hex() + ".json")).string();
+    if (std::filesystem::exists(cached)) {
+      r.result = nlohmann::json::parse(read_file(cached));
+      return r;
+    }
+    const auto dir = tmp / ("dermsim_classify_oracle_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     const auto in = (dir / "in.json").string(), out = (dir / "out.json").string();
-    std::ofstream(in) << oracle_spec().dump();
-    const std::string command = std::string(kPython) + " " + DERMSIM_SOURCE_DIR +
-                                "/tests/python/classify_oracle.py " + in + " " + out;
+    write_file_atomic(in, spec);
+    const std::string command = std::string(kPython) + " " + script + " " + in + " " + out;
     const int status = std::system(command.c_str());
     if (WIFEXITED(status) && WEXITSTATUS(status) == kOracleMissingPackages) {
       r.skip_reason = "numpy / scikit-learn missing for " + std::string(kPython);
     } else if (status != 0) {
       r.skip_reason = "ORACLE FAILED: " + command;
     } else {
-      std::ifstream(out) >> r.result;
+      const std::string answer = read_file(out);
+      r.result = nlohmann::json::parse(answer);
+      write_file_atomic(cached, answer);
     }
     std::filesystem::remove_all(dir);
     return r;
