@@ -14,9 +14,12 @@ std::unique_ptr<EmbeddingClassifier> classifier_from_json(const nlohmann::json& 
   }
   const auto type = j["type"].get<std::string>();
   if (type == "knn") return std::make_unique<KnnClassifier>(KnnClassifier::from_json(j));
-  if (type == "prototype") return std::make_unique<PrototypeClassifier>(PrototypeClassifier::from_json(j));
-  if (type == "logistic") return std::make_unique<LogisticRegression>(LogisticRegression::from_json(j));
-  throw UserError("classifier json: field 'type' is '" + type + "', expected knn, prototype or logistic");
+  if (type == "prototype")
+    return std::make_unique<PrototypeClassifier>(PrototypeClassifier::from_json(j));
+  if (type == "logistic")
+    return std::make_unique<LogisticRegression>(LogisticRegression::from_json(j));
+  throw UserError("classifier json: field 'type' is '" + type +
+                  "', expected knn, prototype or logistic");
 }
 
 }  // namespace dermsim

@@ -1,12 +1,12 @@
 // EmbeddingClassifier: the common interface of the classifiers fitted on embeddings (kNN,
-// prototypes, logistic regression), so evaluate can compare them side by side and save the chosen one.
+// prototypes, logistic regression), so evaluate can compare them side by side and save the chosen
+// one.
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "classify/embeddings.h"
 

@@ -78,7 +78,8 @@ std::vector<float> base64_to_floats(const std::string& text, const char* field) 
 
 }  // namespace
 
-KnnClassifier::KnnClassifier(int k, bool distance_weighted) : k_(k), distance_weighted_(distance_weighted) {
+KnnClassifier::KnnClassifier(int k, bool distance_weighted)
+    : k_(k), distance_weighted_(distance_weighted) {
   if (k < 1) throw std::invalid_argument("KnnClassifier: k must be >= 1, got " + std::to_string(k));
 }
 
@@ -100,7 +101,8 @@ double KnnClassifier::proba_one(const float* query, const std::vector<std::strin
   }
   if (candidates.empty()) return 0.5;
   const size_t k = std::min(static_cast<size_t>(k_), candidates.size());
-  std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(k), candidates.end());
+  std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(k),
+                    candidates.end());
 
   bool any_exact = false;
   for (size_t j = 0; j < k; ++j) any_exact = any_exact || candidates[j].first == 0.0;
@@ -118,7 +120,8 @@ double KnnClassifier::proba_one(const float* query, const std::vector<std::strin
 std::vector<double> KnnClassifier::predict_proba(const Embeddings& x) const {
   if (train_y_.empty()) throw std::logic_error("KnnClassifier::predict_proba before fit");
   check_embeddings(x, "KnnClassifier::predict_proba");
-  if (x.dim != train_x_.dim) throw std::invalid_argument("KnnClassifier::predict_proba: dim mismatch");
+  if (x.dim != train_x_.dim)
+    throw std::invalid_argument("KnnClassifier::predict_proba: dim mismatch");
   std::vector<double> out(x.size());
   for (size_t i = 0; i < x.size(); ++i) out[i] = proba_one(x.row(i), nullptr, nullptr);
   return out;
@@ -127,13 +130,16 @@ std::vector<double> KnnClassifier::predict_proba(const Embeddings& x) const {
 std::vector<double> KnnClassifier::predict_proba_excluding_groups(
     const Embeddings& x, const std::vector<std::string>& query_groups,
     const std::vector<std::string>& train_groups) const {
-  if (train_y_.empty()) throw std::logic_error("KnnClassifier::predict_proba_excluding_groups before fit");
+  if (train_y_.empty())
+    throw std::logic_error("KnnClassifier::predict_proba_excluding_groups before fit");
   check_embeddings(x, "KnnClassifier::predict_proba_excluding_groups");
-  if (x.dim != train_x_.dim || query_groups.size() != x.size() || train_groups.size() != train_y_.size()) {
+  if (x.dim != train_x_.dim || query_groups.size() != x.size() ||
+      train_groups.size() != train_y_.size()) {
     throw std::invalid_argument("KnnClassifier::predict_proba_excluding_groups: size mismatch");
   }
   std::vector<double> out(x.size());
-  for (size_t i = 0; i < x.size(); ++i) out[i] = proba_one(x.row(i), &train_groups, &query_groups[i]);
+  for (size_t i = 0; i < x.size(); ++i)
+    out[i] = proba_one(x.row(i), &train_groups, &query_groups[i]);
   return out;
 }
 

@@ -26,9 +26,9 @@ class KnnClassifier : public EmbeddingClassifier {
   // Same, but a training row whose group (patient) equals the query's is never a neighbour: for
   // scoring training rows themselves without the leak. train_groups has one entry per training
   // row (in fit order), query_groups one per row of x. A query with no eligible neighbour gets 0.5.
-  std::vector<double> predict_proba_excluding_groups(const Embeddings& x,
-                                                     const std::vector<std::string>& query_groups,
-                                                     const std::vector<std::string>& train_groups) const;
+  std::vector<double> predict_proba_excluding_groups(
+      const Embeddings& x, const std::vector<std::string>& query_groups,
+      const std::vector<std::string>& train_groups) const;
 
   // The training set is stored inline, as base64 of little-endian float32 (exact, ~2 MB for
   // 3,000 x 128), with the labels as a plain array.

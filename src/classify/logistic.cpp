@@ -17,7 +17,9 @@ double sigmoid(double t) {
   return e / (1.0 + e);
 }
 
-double softplus(double t) { return t > 0 ? t + std::log1p(std::exp(-t)) : std::log1p(std::exp(t)); }
+double softplus(double t) {
+  return t > 0 ? t + std::log1p(std::exp(-t)) : std::log1p(std::exp(t));
+}
 
 // Solves H s = r in place (H symmetric positive definite, row-major m x m); returns false when H
 // is not numerically positive definite.
@@ -65,12 +67,14 @@ void LogisticRegression::fit(const Embeddings& x, const std::vector<int>& y) {
   for (int label : y) ++count[label];
   if (count[0] == 0 || count[1] == 0) {
     throw UserError("logistic regression: the training set holds only one class (" +
-                    std::to_string(count[0]) + " benign, " + std::to_string(count[1]) + " malignant)");
+                    std::to_string(count[0]) + " benign, " + std::to_string(count[1]) +
+                    " malignant)");
   }
   // Per-sample weight times C, folded together once.
   double class_weight[2] = {options_.c, options_.c};
   if (options_.balanced) {
-    for (int c = 0; c < 2; ++c) class_weight[c] *= static_cast<double>(n) / (2.0 * static_cast<double>(count[c]));
+    for (int c = 0; c < 2; ++c)
+      class_weight[c] *= static_cast<double>(n) / (2.0 * static_cast<double>(count[c]));
   }
   const double weight_total = class_weight[0] * count[0] + class_weight[1] * count[1];
 
@@ -179,7 +183,8 @@ LogisticRegression LogisticRegression::from_json(const nlohmann::json& j) {
     LogisticRegression model(options);
     model.w_ = j.at("coefficients").get<std::vector<double>>();
     model.b_ = j.at("intercept").get<double>();
-    if (model.w_.empty()) throw UserError("classifier json (logistic): field 'coefficients' is empty");
+    if (model.w_.empty())
+      throw UserError("classifier json (logistic): field 'coefficients' is empty");
     return model;
   } catch (const nlohmann::json::exception& e) {
     throw UserError(std::string("classifier json (logistic): ") + e.what());

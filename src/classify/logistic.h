@@ -11,10 +11,10 @@
 namespace dermsim {
 
 struct LogisticOptions {
-  double c = 1.0;                 // inverse regularisation strength, as sklearn's C
-  bool balanced = false;          // class_weight='balanced': weight n / (2 * n_class) per sample
-  double tolerance = 1e-10;       // stop when max |gradient| <= tolerance * max(1, C * sum(weights))
-  int max_iterations = 100;       // Newton steps; convergence normally takes < 15
+  double c = 1.0;            // inverse regularisation strength, as sklearn's C
+  bool balanced = false;     // class_weight='balanced': weight n / (2 * n_class) per sample
+  double tolerance = 1e-10;  // stop when max |gradient| <= tolerance * max(1, C * sum(weights))
+  int max_iterations = 100;  // Newton steps; convergence normally takes < 15
 };
 
 class LogisticRegression : public EmbeddingClassifier {

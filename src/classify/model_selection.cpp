@@ -35,17 +35,20 @@ std::vector<Candidate> fit_candidates(const Embeddings& train_x, const std::vect
     candidates.push_back(Candidate{std::move(description), std::move(classifier), score});
   };
   add("prototypes, fitted temperature", std::make_unique<PrototypeClassifier>());
-  for (double c : kLogisticCs) add("logistic C=" + format_c(c), std::make_unique<LogisticRegression>(c));
+  for (double c : kLogisticCs)
+    add("logistic C=" + format_c(c), std::make_unique<LogisticRegression>(c));
   for (int k : kKnnKs) {
     if (static_cast<size_t>(k) > train_x.size()) continue;
-    add("knn k=" + std::to_string(k) + " distance-weighted", std::make_unique<KnnClassifier>(k, true));
+    add("knn k=" + std::to_string(k) + " distance-weighted",
+        std::make_unique<KnnClassifier>(k, true));
   }
   // NaN compares false both ways: rank it below every number so it never wins.
-  std::stable_sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
-    if (std::isnan(a.validation_score)) return false;
-    if (std::isnan(b.validation_score)) return true;
-    return a.validation_score > b.validation_score;
-  });
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const Candidate& a, const Candidate& b) {
+                     if (std::isnan(a.validation_score)) return false;
+                     if (std::isnan(b.validation_score)) return true;
+                     return a.validation_score > b.validation_score;
+                   });
   return candidates;
 }
 

@@ -18,7 +18,9 @@ double sigmoid(double t) {
 }
 
 // log(1 + exp(t)) without overflow.
-double softplus(double t) { return t > 0 ? t + std::log1p(std::exp(-t)) : std::log1p(std::exp(t)); }
+double softplus(double t) {
+  return t > 0 ? t + std::log1p(std::exp(-t)) : std::log1p(std::exp(t));
+}
 
 // argmin over beta >= kMinBeta of 0.5 beta^2 + sum softplus(beta z) - y beta z (strictly convex).
 double fit_beta(const std::vector<double>& z, const std::vector<int>& y) {
@@ -80,7 +82,8 @@ void PrototypeClassifier::fit(const Embeddings& x, const std::vector<int>& y) {
   }
   if (count[0] == 0 || count[1] == 0) {
     throw UserError("prototype classifier: the training set holds only one class (" +
-                    std::to_string(count[0]) + " benign, " + std::to_string(count[1]) + " malignant)");
+                    std::to_string(count[0]) + " benign, " + std::to_string(count[1]) +
+                    " malignant)");
   }
   for (size_t d = 0; d < dim; ++d) {
     mean0_[d] /= static_cast<double>(count[0]);
@@ -102,7 +105,8 @@ std::vector<double> PrototypeClassifier::predict_proba(const Embeddings& x) cons
     throw std::invalid_argument("PrototypeClassifier::predict_proba: dim mismatch");
   }
   std::vector<double> out(x.size());
-  for (size_t i = 0; i < x.size(); ++i) out[i] = sigmoid(score_difference(x.row(i), x.dim) / temperature_);
+  for (size_t i = 0; i < x.size(); ++i)
+    out[i] = sigmoid(score_difference(x.row(i), x.dim) / temperature_);
   return out;
 }
 
@@ -123,7 +127,8 @@ PrototypeClassifier PrototypeClassifier::from_json(const nlohmann::json& j) {
     if (p.mean0_.empty() || p.mean0_.size() != p.mean1_.size()) {
       throw UserError("classifier json (prototype): prototypes empty or of different sizes");
     }
-    if (!(p.temperature_ > 0.0)) throw UserError("classifier json (prototype): temperature must be > 0");
+    if (!(p.temperature_ > 0.0))
+      throw UserError("classifier json (prototype): temperature must be > 0");
     return p;
   } catch (const nlohmann::json::exception& e) {
     throw UserError(std::string("classifier json (prototype): ") + e.what());

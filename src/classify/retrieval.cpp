@@ -38,10 +38,12 @@ double average_precision(const std::vector<Neighbour>& ranking, const std::vecto
   for (size_t i = 0; i < ranking.size(); ++i) {
     true_positives += labels[ranking[i].index] == 1;
     ++seen;
-    const bool block_ends = i + 1 == ranking.size() || ranking[i + 1].distance != ranking[i].distance;
+    const bool block_ends =
+        i + 1 == ranking.size() || ranking[i + 1].distance != ranking[i].distance;
     if (!block_ends) continue;
     const double precision = static_cast<double>(true_positives) / static_cast<double>(seen);
-    ap += precision * static_cast<double>(true_positives - previous_tp) / static_cast<double>(positives);
+    ap += precision * static_cast<double>(true_positives - previous_tp) /
+          static_cast<double>(positives);
     previous_tp = true_positives;
   }
   return ap;
@@ -62,7 +64,8 @@ std::vector<Neighbour> nearest_neighbours(const Embeddings& reference, const flo
 
 RetrievalMetrics retrieval_metrics(const Embeddings& queries, const std::vector<int>& query_labels,
                                    const std::vector<std::string>& query_groups,
-                                   const Embeddings& reference, const std::vector<int>& reference_labels,
+                                   const Embeddings& reference,
+                                   const std::vector<int>& reference_labels,
                                    const std::vector<std::string>& reference_groups, int k) {
   check_labels(queries, query_labels, "retrieval_metrics (queries)");
   check_labels(reference, reference_labels, "retrieval_metrics (reference)");
@@ -75,7 +78,8 @@ RetrievalMetrics retrieval_metrics(const Embeddings& queries, const std::vector<
   long counted = 0;
   for (size_t q = 0; q < queries.size(); ++q) {
     if (query_labels[q] != 1) continue;
-    const auto ranking = ranked(reference, queries.row(q), reference.size(), &reference_groups, &query_groups[q]);
+    const auto ranking =
+        ranked(reference, queries.row(q), reference.size(), &reference_groups, &query_groups[q]);
     if (ranking.empty()) continue;
     const size_t top = std::min(static_cast<size_t>(k), ranking.size());
     long hits = 0;
@@ -85,7 +89,8 @@ RetrievalMetrics retrieval_metrics(const Embeddings& queries, const std::vector<
     ++counted;
   }
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  return {counted > 0 ? precision_sum / counted : nan, counted > 0 ? ap_sum / counted : nan, k, counted};
+  return {counted > 0 ? precision_sum / counted : nan, counted > 0 ? ap_sum / counted : nan, k,
+          counted};
 }
 
 }  // namespace dermsim

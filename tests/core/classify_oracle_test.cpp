@@ -1,17 +1,15 @@
 // Classifiers and retrieval metrics against scikit-learn (tests/python/classify_oracle.py):
 // kNN probabilities, logistic coefficients/probabilities, precision@k and mAP.
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "classify/knn.h"
 #include "classify/logistic.h"
@@ -28,12 +26,16 @@ constexpr int kOracleMissingPackages = 77;  // classify_oracle.py's exit code fo
 Embeddings random_embeddings(size_t n, int dim, std::mt19937& rng);
 void copy_row(const Embeddings& from, size_t i, Embeddings& to, size_t j);
 
-struct KnnCase { int k; bool weighted; };
+struct KnnCase {
+  int k;
+  bool weighted;
+};
 struct KnnData {
   static constexpr int kDim = 5;
   Embeddings train, queries;
   std::vector<int> labels;
-  std::vector<KnnCase> cases = {{1, true}, {3, true}, {5, true}, {11, true}, {5, false}, {11, false}};
+  std::vector<KnnCase> cases = {{1, true},  {3, true},  {5, true},
+                                {11, true}, {5, false}, {11, false}};
 };
 
 KnnData knn_data() {
@@ -53,7 +55,10 @@ KnnData knn_data() {
   return data;
 }
 
-struct LogisticCase { double c; bool balanced; };
+struct LogisticCase {
+  double c;
+  bool balanced;
+};
 struct LogisticData {
   static constexpr int kDim = 8;
   Embeddings x, queries;
@@ -111,26 +116,37 @@ RetrievalData retrieval_data() {
     data.query_labels[i] = i % 2 == 0 ? 1 : 0;
     data.query_groups[i] = "P" + std::to_string(patient(rng));
   }
-  for (size_t j = 0; j < 6; ++j) copy_row(data.reference, j, data.queries, 2 * j);  // distance 0 to a tie
+  for (size_t j = 0; j < 6; ++j)
+    copy_row(data.reference, j, data.queries, 2 * j);  // distance 0 to a tie
   return data;
 }
 
 nlohmann::json oracle_spec() {
   nlohmann::json spec;
   const auto k = knn_data();
-  spec["knn"] = {{"dim", KnnData::kDim}, {"train_x", k.train.values}, {"train_y", k.labels},
+  spec["knn"] = {{"dim", KnnData::kDim},
+                 {"train_x", k.train.values},
+                 {"train_y", k.labels},
                  {"query_x", k.queries.values}};
-  for (const auto& c : k.cases) spec["knn"]["cases"].push_back({{"k", c.k}, {"distance_weighted", c.weighted}});
+  for (const auto& c : k.cases)
+    spec["knn"]["cases"].push_back({{"k", c.k}, {"distance_weighted", c.weighted}});
   const auto l = logistic_data();
-  spec["logistic"] = {{"dim", LogisticData::kDim}, {"train_x", l.x.values}, {"train_y", l.y},
+  spec["logistic"] = {{"dim", LogisticData::kDim},
+                      {"train_x", l.x.values},
+                      {"train_y", l.y},
                       {"query_x", l.queries.values}};
-  for (const auto& c : l.cases) spec["logistic"]["cases"].push_back({{"c", c.c}, {"balanced", c.balanced}});
+  for (const auto& c : l.cases)
+    spec["logistic"]["cases"].push_back({{"c", c.c}, {"balanced", c.balanced}});
   const auto r = retrieval_data();
   for (int top : r.ks) {
-    spec["retrieval"].push_back({{"dim", RetrievalData::kDim}, {"queries", r.queries.values},
-                                 {"query_labels", r.query_labels}, {"query_groups", r.query_groups},
-                                 {"reference", r.reference.values}, {"reference_labels", r.reference_labels},
-                                 {"reference_groups", r.reference_groups}, {"k", top}});
+    spec["retrieval"].push_back({{"dim", RetrievalData::kDim},
+                                 {"queries", r.queries.values},
+                                 {"query_labels", r.query_labels},
+                                 {"query_groups", r.query_groups},
+                                 {"reference", r.reference.values},
+                                 {"reference_labels", r.reference_labels},
+                                 {"reference_groups", r.reference_groups},
+                                 {"k", top}});
   }
   return spec;
 }
@@ -184,11 +200,11 @@ const OracleRun& oracle() {
 }
 
 // Skips when the oracle cannot run; fails (not skips) when it ran and crashed.
-#define REQUIRE_ORACLE()                                                              \
-  do {                                                                                \
-    ASSERT_EQ(oracle().skip_reason.rfind("ORACLE FAILED", 0), std::string::npos)      \
-        << oracle().skip_reason;                                                      \
-    if (!oracle().skip_reason.empty()) GTEST_SKIP() << oracle().skip_reason;          \
+#define REQUIRE_ORACLE()                                                         \
+  do {                                                                           \
+    ASSERT_EQ(oracle().skip_reason.rfind("ORACLE FAILED", 0), std::string::npos) \
+        << oracle().skip_reason;                                                 \
+    if (!oracle().skip_reason.empty()) GTEST_SKIP() << oracle().skip_reason;     \
   } while (false)
 
 Embeddings random_embeddings(size_t n, int dim, std::mt19937& rng) {
@@ -201,14 +217,16 @@ Embeddings random_embeddings(size_t n, int dim, std::mt19937& rng) {
 }
 
 void copy_row(const Embeddings& from, size_t i, Embeddings& to, size_t j) {
-  std::copy(from.row(i), from.row(i) + from.dim, to.values.begin() + static_cast<std::ptrdiff_t>(j * to.dim));
+  std::copy(from.row(i), from.row(i) + from.dim,
+            to.values.begin() + static_cast<std::ptrdiff_t>(j * to.dim));
 }
 
 TEST(ClassifyOracle, KnnMatchesSklearnWithDuplicatesAndExactMatches) {
   REQUIRE_ORACLE();
   const auto data = knn_data();
   for (size_t c = 0; c < data.cases.size(); ++c) {
-    SCOPED_TRACE("k=" + std::to_string(data.cases[c].k) + (data.cases[c].weighted ? " distance" : " uniform"));
+    SCOPED_TRACE("k=" + std::to_string(data.cases[c].k) +
+                 (data.cases[c].weighted ? " distance" : " uniform"));
     KnnClassifier knn(data.cases[c].k, data.cases[c].weighted);
     knn.fit(data.train, data.labels);
     const auto proba = knn.predict_proba(data.queries);
@@ -222,14 +240,16 @@ TEST(ClassifyOracle, LogisticMatchesSklearnLbfgs) {
   REQUIRE_ORACLE();
   const auto data = logistic_data();
   for (size_t c = 0; c < data.cases.size(); ++c) {
-    SCOPED_TRACE("C=" + std::to_string(data.cases[c].c) + (data.cases[c].balanced ? " balanced" : ""));
+    SCOPED_TRACE("C=" + std::to_string(data.cases[c].c) +
+                 (data.cases[c].balanced ? " balanced" : ""));
     LogisticRegression model(data.cases[c].c, data.cases[c].balanced);
     model.fit(data.x, data.y);
     const auto& want = oracle().result["logistic"]["cases"][c];
     // Against sklearn's lbfgs refitted to convergence: tight.
     const auto coefficients = want["coefficients"].get<std::vector<double>>();
     ASSERT_EQ(model.coefficients().size(), coefficients.size());
-    for (size_t d = 0; d < coefficients.size(); ++d) EXPECT_NEAR(model.coefficients()[d], coefficients[d], 1e-7);
+    for (size_t d = 0; d < coefficients.size(); ++d)
+      EXPECT_NEAR(model.coefficients()[d], coefficients[d], 1e-7);
     EXPECT_NEAR(model.intercept(), want["intercept"].get<double>(), 1e-7);
     const auto proba = model.predict_proba(data.queries);
     const auto refined = want["proba"].get<std::vector<double>>();
@@ -249,8 +269,9 @@ TEST(ClassifyOracle, RetrievalMetricsMatchSklearnAveragePrecision) {
     const int k = data.ks[c];
     SCOPED_TRACE("k=" + std::to_string(k));
     const auto& want = oracle().result["retrieval"][c];
-    const auto m = retrieval_metrics(data.queries, data.query_labels, data.query_groups, data.reference,
-                                     data.reference_labels, data.reference_groups, k);
+    const auto m =
+        retrieval_metrics(data.queries, data.query_labels, data.query_groups, data.reference,
+                          data.reference_labels, data.reference_groups, k);
     EXPECT_EQ(m.k, k);
     EXPECT_EQ(m.queries, want["queries"].get<long>());
     EXPECT_EQ(m.queries, 40);

@@ -46,7 +46,8 @@ TEST(Prototype, FittedTemperatureIsTheRegularisedLikelihoodOptimum) {
   auto objective = [&](double beta) {
     double f = 0.5 * beta * beta;
     for (size_t i = 0; i < y.size(); ++i) {
-      const double z = (x.values[i] - m0) * (x.values[i] - m0) - (x.values[i] - m1) * (x.values[i] - m1);
+      const double z =
+          (x.values[i] - m0) * (x.values[i] - m0) - (x.values[i] - m1) * (x.values[i] - m1);
       f += std::log1p(std::exp(beta * z)) - y[i] * beta * z;
     }
     return f;

@@ -20,7 +20,8 @@ TEST(NearestNeighbours, MatchesBruteForceAndExcludesTheGroup) {
   reference.dim = 6;
   reference.values.resize(200 * 6);
   for (auto& v : reference.values) v = normal(rng);
-  std::copy(reference.row(4), reference.row(5), reference.values.begin() + 6 * 150);  // a tie: 4 and 150
+  std::copy(reference.row(4), reference.row(5),
+            reference.values.begin() + 6 * 150);  // a tie: 4 and 150
   std::vector<std::string> groups(200);
   for (size_t i = 0; i < groups.size(); ++i) groups[i] = "P" + std::to_string(i % 17);
   std::vector<float> query(reference.row(4), reference.row(5));
@@ -33,7 +34,8 @@ TEST(NearestNeighbours, MatchesBruteForceAndExcludesTheGroup) {
     for (size_t i = 0; i < reference.size(); ++i) {
       if (exclude != nullptr && groups[i] == *exclude) continue;
       double sum = 0;
-      for (int d = 0; d < 6; ++d) sum += std::pow(double(query[d]) - double(reference.row(i)[d]), 2);
+      for (int d = 0; d < 6; ++d)
+        sum += std::pow(double(query[d]) - double(reference.row(i)[d]), 2);
       brute.emplace_back(std::sqrt(sum), i);
     }
     std::sort(brute.begin(), brute.end());
@@ -60,7 +62,8 @@ TEST(RetrievalMetrics, HandComputedCase) {
   reference.dim = 1;
   reference.values = {1, 2, 3, 4, 0.5f};
   const std::vector<int> reference_labels = {1, 0, 1, 0, 1};
-  const std::vector<std::string> reference_groups = {"A", "B", "C", "D", "Q"};  // last is the query's own
+  const std::vector<std::string> reference_groups = {"A", "B", "C", "D",
+                                                     "Q"};  // last is the query's own
   Embeddings queries;
   queries.dim = 1;
   queries.values = {0, 10};
@@ -70,7 +73,7 @@ TEST(RetrievalMetrics, HandComputedCase) {
                                    reference_groups, 2);
   EXPECT_EQ(m.queries, 1);
   EXPECT_EQ(m.k, 2);
-  EXPECT_DOUBLE_EQ(m.precision_at_k, 0.5);                 // ranking 1(+), 2(-)
+  EXPECT_DOUBLE_EQ(m.precision_at_k, 0.5);                              // ranking 1(+), 2(-)
   EXPECT_DOUBLE_EQ(m.mean_average_precision, (1.0 + 2.0 / 3.0) / 2.0);  // hits at ranks 1 and 3
 }
 

@@ -2,6 +2,7 @@
 // probabilities for every classifier type; malformed json is a UserError naming the problem.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 #include <string>
 
@@ -23,7 +24,8 @@ Embeddings unit_rows(size_t n, int dim, std::mt19937& rng) {
   for (size_t i = 0; i < n; ++i) {  // L2-normalised, like the network's embeddings
     double norm = 0;
     for (int d = 0; d < dim; ++d) norm += e.values[i * dim + d] * e.values[i * dim + d];
-    for (int d = 0; d < dim; ++d) e.values[i * dim + d] = static_cast<float>(e.values[i * dim + d] / std::sqrt(norm));
+    for (int d = 0; d < dim; ++d)
+      e.values[i * dim + d] = static_cast<float>(e.values[i * dim + d] / std::sqrt(norm));
   }
   return e;
 }
@@ -33,7 +35,8 @@ TEST(ClassifierJson, RoundTripGivesIdenticalProbabilities) {
   // 127 rows of 16: the float payload is not a multiple of 3 bytes, so base64 padding is exercised.
   const Embeddings train = unit_rows(127, 16, rng), test = unit_rows(40, 16, rng);
   std::vector<int> y(train.size());
-  for (size_t i = 0; i < y.size(); ++i) y[i] = train.row(i)[0] + 0.3f * train.row(i)[1] > 0.1f ? 1 : 0;
+  for (size_t i = 0; i < y.size(); ++i)
+    y[i] = train.row(i)[0] + 0.3f * train.row(i)[1] > 0.1f ? 1 : 0;
 
   std::vector<std::unique_ptr<EmbeddingClassifier>> models;
   models.push_back(std::make_unique<KnnClassifier>(5, true));
@@ -66,8 +69,12 @@ TEST(ClassifierJson, MalformedJsonIsAUserErrorNamingTheField) {
   EXPECT_NE(message_of({{"type", "logistic"}, {"c", 1.0}, {"balanced", false}, {"intercept", 0.0}})
                 .find("coefficients"),
             std::string::npos);
-  EXPECT_NE(message_of({{"type", "knn"}, {"k", 1}, {"distance_weighted", true}, {"dim", 1},
-                        {"train_labels", {1}}, {"train_embeddings_f32le_base64", "AAA*"}})
+  EXPECT_NE(message_of({{"type", "knn"},
+                        {"k", 1},
+                        {"distance_weighted", true},
+                        {"dim", 1},
+                        {"train_labels", {1}},
+                        {"train_embeddings_f32le_base64", "AAA*"}})
                 .find("train_embeddings_f32le_base64"),
             std::string::npos);
 }

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 #include <random>
 
 #include "classify/model_selection.h"
@@ -17,7 +18,8 @@ void clusters(size_t n, std::mt19937& rng, Embeddings& x, std::vector<int>& y) {
   y.resize(n);
   for (size_t i = 0; i < n; ++i) {
     y[i] = i % 5 == 0 ? 1 : 0;
-    for (int d = 0; d < 8; ++d) x.values[i * 8 + d] = normal(rng) + (d == 0 ? (y[i] ? 2.0f : -2.0f) : 0.0f);
+    for (int d = 0; d < 8; ++d)
+      x.values[i * 8 + d] = normal(rng) + (d == 0 ? (y[i] ? 2.0f : -2.0f) : 0.0f);
   }
 }
 
@@ -44,7 +46,8 @@ TEST(FitCandidates, SeparableClustersGivePerfectBestAndSortedList) {
   EXPECT_EQ(candidates[1].description, "logistic C=0.01");
   // Each reported score is what its own classifier gives on validation.
   for (const auto& c : candidates) {
-    EXPECT_EQ(c.validation_score, accuracy_at_half(val_y, c.classifier->predict_proba(val_x))) << c.description;
+    EXPECT_EQ(c.validation_score, accuracy_at_half(val_y, c.classifier->predict_proba(val_x)))
+        << c.description;
   }
 }
 
