@@ -1,0 +1,33 @@
+// EmbeddingClassifier: the common interface of the classifiers fitted on embeddings (kNN,
+// prototypes, logistic regression), so evaluate can compare them side by side and save the chosen
+// one.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "classify/embeddings.h"
+
+namespace dermsim {
+
+class EmbeddingClassifier {
+ public:
+  virtual ~EmbeddingClassifier() = default;
+  // Short type tag ("knn", "prototype", "logistic"), also the "type" field of to_json().
+  virtual std::string name() const = 0;
+  // y: 0 benign, 1 malignant, one per row of x.
+  virtual void fit(const Embeddings& x, const std::vector<int>& y) = 0;
+  // Probability of malignant for each row of x.
+  virtual std::vector<double> predict_proba(const Embeddings& x) const = 0;
+  // Everything needed to predict again, exactly: classifier_from_json(c.to_json()) gives
+  // bit-identical probabilities.
+  virtual nlohmann::json to_json() const = 0;
+};
+
+// Rebuilds a fitted classifier saved by to_json(). Throws UserError naming the bad field when the
+// json is not one of ours (it comes from a file on disk).
+std::unique_ptr<EmbeddingClassifier> classifier_from_json(const nlohmann::json& j);
+
+}  // namespace dermsim
