@@ -8,7 +8,7 @@
 #include <numeric>
 #include <set>
 
-#include "classify/candidates.h"
+#include "classify/model_selection.h"
 #include "classify/retrieval.h"
 #include "cli/commands.h"
 #include "cli/run_embeddings.h"
