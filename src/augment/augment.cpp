@@ -84,28 +84,11 @@ int dihedral_variant(const AugmentParams& p) {
   return (p.flip_horizontal ? 1 : 0) | (p.flip_vertical ? 2 : 0) | (p.transpose ? 4 : 0);
 }
 
-// One factor per image as an N x 1 x 1 x 1 tensor on the images' device.
-template <typename Member>
-torch::Tensor per_image(const std::vector<AugmentParams>& params, Member member,
-                        const torch::Tensor& like) {
-  std::vector<float> values;
-  values.reserve(params.size());
-  for (const AugmentParams& p : params) values.push_back(static_cast<float>(p.*member));
-  return torch::tensor(values, torch::kFloat)
-      .view({static_cast<int64_t>(values.size()), 1, 1, 1})
-      .to(like.device(), like.scalar_type());
-}
-
 template <typename Member>
 bool all_equal(const std::vector<AugmentParams>& params, Member member, double value) {
   for (const AugmentParams& p : params)
     if (p.*member != value) return false;
   return true;
-}
-
-torch::Tensor grey(const torch::Tensor& images) {
-  return images.select(1, 0).mul(kGrey[0]).add(images.select(1, 1), kGrey[1])
-      .add(images.select(1, 2), kGrey[2]).unsqueeze(1);
 }
 
 void check_strength(double value, const char* name) {
@@ -194,32 +177,46 @@ torch::Tensor resample(const torch::Tensor& images, const std::vector<AugmentPar
 
 torch::Tensor jitter_colour(const torch::Tensor& images, const std::vector<AugmentParams>& params) {
   check_batch(images, params.size(), "jitter_colour");
-  torch::Tensor x = images;
-  // Each step is skipped when it is the identity for the whole batch, so "off" is exact.
-  if (!all_equal(params, &AugmentParams::brightness, 1.0)) {
-    x = (x * per_image(params, &AugmentParams::brightness, x)).clamp(0, 1);
+  if (all_equal(params, &AugmentParams::brightness, 1.0) &&
+      all_equal(params, &AugmentParams::contrast, 1.0) &&
+      all_equal(params, &AugmentParams::saturation, 1.0) &&
+      all_equal(params, &AugmentParams::hue_turns, 0.0)) {
+    return images;  // exact when off
   }
-  if (!all_equal(params, &AugmentParams::contrast, 1.0)) {
-    const torch::Tensor c = per_image(params, &AugmentParams::contrast, x);
-    const torch::Tensor mean = grey(x).mean({1, 2, 3}, /*keepdim=*/true);
-    x = (c * x + (1 - c) * mean).clamp(0, 1);
+  // All four steps are affine in the pixel, so per image they compose (in double, on the CPU)
+  // into out = A x + mean_grey(x) * v:
+  //   brightness x1 = b x;  contrast x2 = c x1 + (1 - c) mean_grey(x1) = c b x + (1 - c) b m 1;
+  //   saturation x3 = S x2 with S = s I + (1 - s) 1 w^T;  hue x4 = H x3.
+  const int64_t n = images.size(0);
+  std::vector<float> matrices, offsets;
+  matrices.reserve(params.size() * 9);
+  offsets.reserve(params.size() * 3);
+  bool needs_mean = false;
+  for (const AugmentParams& p : params) {
+    Mat3 saturation{};
+    for (int i = 0; i < 3; ++i)
+      for (int j = 0; j < 3; ++j) saturation[i][j] = (i == j ? p.saturation : 0) + (1 - p.saturation) * kGrey[j];
+    const Mat3 hs = p.hue_turns == 0 ? saturation : multiply(hue_matrix(p.hue_turns), saturation);
+    for (const auto& row : hs) {
+      for (double value : row) matrices.push_back(static_cast<float>(p.contrast * p.brightness * value));
+      offsets.push_back(static_cast<float>((1 - p.contrast) * p.brightness * (row[0] + row[1] + row[2])));
+    }
+    needs_mean = needs_mean || p.contrast != 1;
   }
-  if (!all_equal(params, &AugmentParams::saturation, 1.0)) {
-    const torch::Tensor s = per_image(params, &AugmentParams::saturation, x);
-    x = (s * x + (1 - s) * grey(x)).clamp(0, 1);
+  const auto on_device = torch::TensorOptions().device(images.device()).dtype(images.scalar_type());
+  const torch::Tensor a = torch::tensor(matrices, torch::kFloat).view({n, 3, 3}).to(on_device);
+  const torch::Tensor flat = images.reshape({n, 3, -1});
+  torch::Tensor out;
+  if (needs_mean) {
+    // The mean grey is linear too: the grey-weighted sum of the channel means.
+    const torch::Tensor weights = torch::tensor({kGrey[0], kGrey[1], kGrey[2]}, torch::kDouble).to(on_device);
+    const torch::Tensor mean_grey = (flat.mean(2) * weights).sum(1);  // N
+    const torch::Tensor v = torch::tensor(offsets, torch::kFloat).view({n, 3}).to(on_device);
+    out = torch::baddbmm((mean_grey.unsqueeze(1) * v).unsqueeze(2), a, flat);
+  } else {
+    out = torch::bmm(a, flat);
   }
-  if (!all_equal(params, &AugmentParams::hue_turns, 0.0)) {
-    std::vector<float> matrices;
-    matrices.reserve(params.size() * 9);
-    for (const AugmentParams& p : params)
-      for (const auto& row : hue_matrix(p.hue_turns))
-        for (double value : row) matrices.push_back(static_cast<float>(value));
-    const torch::Tensor m = torch::tensor(matrices, torch::kFloat)
-                                .view({x.size(0), 3, 3})
-                                .to(x.device(), x.scalar_type());
-    x = torch::bmm(m, x.reshape({x.size(0), 3, -1})).view(x.sizes()).clamp(0, 1);
-  }
-  return x;
+  return out.clamp_(0, 1).view(images.sizes());
 }
 
 torch::Tensor apply_params(const torch::Tensor& images, const std::vector<AugmentParams>& params) {

