@@ -1,0 +1,68 @@
+// A small counter-based random generator: every random choice in training is a pure function of
+// (seed, step, ...) so a killed run resumes bit-for-bit, on any standard library and any device.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace dermsim {
+
+// splitmix64's output function: a bijective avalanche mix of 64 bits.
+inline uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// Derives an independent stream key from a seed and up to three counters (step, image index,
+// purpose tag...). Chaining the mix keeps (a, b) and (b, a) apart.
+inline uint64_t derive_seed(uint64_t seed, uint64_t a, uint64_t b = 0, uint64_t c = 0) {
+  uint64_t h = mix64(seed ^ 0x6a09e667f3bcc908ULL);
+  h = mix64(h ^ a);
+  h = mix64(h ^ (b + 0x3c6ef372fe94f82bULL));
+  return mix64(h ^ (c + 0xa54ff53a5f1d36f1ULL));
+}
+
+// splitmix64 stream. Distributions are written here, not taken from <random>, because the standard
+// distributions differ between library implementations.
+class CounterRng {
+ public:
+  explicit CounterRng(uint64_t key) : state_(key) {}
+
+  uint64_t next_u64() {
+    state_ += 0x9e3779b97f4a7c15ULL;
+    return mix64(state_);
+  }
+
+  // Uniform in [0, 1) with 53 random bits.
+  double uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+
+  double uniform(double low, double high) { return low + (high - low) * uniform(); }
+
+  bool coin() { return (next_u64() >> 63) != 0; }
+
+  // Unbiased integer in [0, n) by rejection; n must be > 0.
+  uint64_t below(uint64_t n) {
+    const uint64_t threshold = (0 - n) % n;  // 2^64 mod n: the biased low values to reject
+    for (;;) {
+      const uint64_t x = next_u64();
+      if (x >= threshold) return x % n;
+    }
+  }
+
+  // Fisher-Yates.
+  template <typename T>
+  void shuffle(std::vector<T>& values) {
+    for (size_t i = values.size(); i > 1; --i) {
+      const size_t j = static_cast<size_t>(below(i));
+      std::swap(values[i - 1], values[j]);
+    }
+  }
+
+ private:
+  uint64_t state_;
+};
+
+}  // namespace dermsim
