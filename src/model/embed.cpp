@@ -20,7 +20,7 @@ EmbedResult embed_images(EmbeddingNet& net, const std::vector<const uint8_t*>& i
   for (size_t begin = 0; begin < images.size(); begin += options.batch_size) {
     const size_t end = std::min(images.size(), begin + options.batch_size);
     std::vector<const uint8_t*> chunk(images.begin() + begin, images.begin() + end);
-    torch::Tensor batch = to_float_batch(chunk.data(), static_cast<int>(chunk.size()), image_size);
+    torch::Tensor batch = to_float_batch(chunk.data(), static_cast<int>(chunk.size()), image_size, image_size);
     batch = normalize(batch.to(device), normalisation.mean, normalisation.std);
     torch::Tensor sum;
     for (int variant = 0; variant < tta; ++variant) {

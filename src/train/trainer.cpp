@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "augment/augment.h"
+#include "augment/counter_rng.h"
 #include "classify/knn.h"
 #include "common/csv.h"
 #include "common/error.h"
@@ -34,13 +35,6 @@ double learning_rate_at(long step, long total_steps, const TrainOptions& o) {
   if (step < warmup) return o.learning_rate * (step + 1) / warmup;
   const double progress = double(step - warmup) / std::max(1L, total_steps - warmup);
   return o.learning_rate * (0.01 + 0.99 * 0.5 * (1 + std::cos(kPi * std::min(1.0, progress))));
-}
-
-uint64_t step_seed(uint64_t seed, long step) {
-  uint64_t z = seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(step) + 0x632BE59BD9B4E019ULL;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
 }
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(EmbeddingNet& net, const TrainOptions& o) {
@@ -182,9 +176,9 @@ TrainSummary train_embedding_net(const std::string& run_root, const TrainOptions
     }
     TrainingBatch batch;
     batch.step = step;
-    torch::Tensor images = to_float_batch(pixels.data(), static_cast<int>(pixels.size()), image_size);
+    torch::Tensor images = to_float_batch(pixels.data(), static_cast<int>(pixels.size()), image_size, image_size);
     if (device.is_cuda()) images = images.to(device);  // augment where the model runs
-    images = augment_batch(images, o.augment, step_seed(o.seed, step));
+    images = augment_batch(images, o.augment, derive_seed(o.seed, static_cast<uint64_t>(step)));
     images = normalize(images, norm.mean, norm.std);
     if (channels_last) images = images.contiguous(torch::MemoryFormat::ChannelsLast);
     batch.images = images.to(device);
