@@ -1,6 +1,9 @@
-// Augmentation throughput on the CPU: 128 px, batch 64, 2 intra-op threads (this machine's cores).
-// Reports items_per_second = augmented images per second.
+// Augmentation throughput on the CPU: 128 px, batch 64; the argument is the intra-op thread count
+// (2 = this machine's cores). Reports items_per_second = augmented images per second.
 #include <benchmark/benchmark.h>
+#include <malloc.h>
+
+#include <cstdlib>
 
 #include "augment/augment.h"
 #include "augment/counter_rng.h"
@@ -9,10 +12,9 @@ namespace {
 
 constexpr int kBatch = 64;
 constexpr int kSize = 128;
-constexpr int kThreads = 2;
 
 void run(benchmark::State& state, const dermsim::AugmentOptions& options) {
-  torch::set_num_threads(kThreads);
+  torch::set_num_threads(static_cast<int>(state.range(0)));
   torch::NoGradGuard no_grad;
   torch::manual_seed(0);
   const torch::Tensor images = torch::rand({kBatch, 3, kSize, kSize});
@@ -48,7 +50,7 @@ void BM_AugmentDihedralOnly(benchmark::State& state) {
 }
 
 void BM_ToFloatBatch(benchmark::State& state) {
-  torch::set_num_threads(kThreads);
+  torch::set_num_threads(static_cast<int>(state.range(0)));
   std::vector<std::vector<uint8_t>> cache(kBatch, std::vector<uint8_t>(kSize * kSize * 3, 100));
   std::vector<const uint8_t*> pointers;
   for (const auto& image : cache) pointers.push_back(image.data());
@@ -61,9 +63,25 @@ void BM_ToFloatBatch(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_AugmentFull)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_AugmentGeometryOnly)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_AugmentColourOnly)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_AugmentDihedralOnly)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_ToFloatBatch)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_MAIN();
+BENCHMARK(BM_AugmentFull)->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(1)->Arg(2);
+BENCHMARK(BM_AugmentGeometryOnly)->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(1)->Arg(2);
+BENCHMARK(BM_AugmentColourOnly)->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(1)->Arg(2);
+BENCHMARK(BM_AugmentDihedralOnly)->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(1)->Arg(2);
+BENCHMARK(BM_ToFloatBatch)->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(1)->Arg(2);
+
+// glibc returns each freed block above its mmap threshold to the kernel and page-faults it back
+// on the next batch; on this machine that made a full augmentation ~5x slower (100 vs 20 ms a
+// batch at 1 thread). Training's main should do the same; DERMSIM_DEFAULT_MALLOC=1 measures without.
+// On a shared, loaded host run with OMP_WAIT_POLICY=passive: spinning OpenMP workers made the
+// 2-thread figures erratic (up to 250x slower for the many small ops of the dihedral path).
+int main(int argc, char** argv) {
+  if (std::getenv("DERMSIM_DEFAULT_MALLOC") == nullptr) {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's maximum on 64-bit: keeps batches on the heap
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
