@@ -109,12 +109,12 @@ void run_evaluate(const EvaluateArgs& args) {
   std::printf("\n%s split: %zu images, %ld malignant, %zu patients/groups\n", args.split.c_str(),
               eval.y.size(), static_cast<long>(std::count(eval.y.begin(), eval.y.end(), 1)),
               std::set<std::string>(eval.groups.begin(), eval.groups.end()).size());
-  std::printf("\n%-28s %9s %9s %9s\n", "classifier (fit on train)", "val AUC",
+  std::printf("\n%-44s %9s %9s %9s\n", "classifier (fit on train)", "val AUC",
               (args.split + " AUC").c_str(), (args.split + " pAUC").c_str());
   for (const Candidate* c : best_per_family(candidates)) {
     std::vector<double> s = scores_of(*c, eval);
     const double auc = roc_auc(eval.y, s), pauc = partial_auc_above_tpr(eval.y, s, 0.8);
-    std::printf("%-28s %9.4f %9.4f %9.4f%s\n", c->description.c_str(), c->validation_score, auc,
+    std::printf("%-44s %9.4f %9.4f %9.4f%s\n", c->description.c_str(), c->validation_score, auc,
                 pauc, c == &chosen ? "  <- chosen on val" : "");
     table.push_back({{"classifier", c->description}, {"val_auc", c->validation_score},
                      {"auc", auc}, {"pauc", pauc}, {"chosen", c == &chosen}});
@@ -132,7 +132,7 @@ void run_evaluate(const EvaluateArgs& args) {
     for (const Candidate* c : best_per_family(floor_candidates)) {
       std::vector<double> s = scores_of(*c, feval);
       const double auc = roc_auc(feval.y, s), pauc = partial_auc_above_tpr(feval.y, s, 0.8);
-      std::printf("%-28s %9.4f %9.4f %9.4f\n", ("untrained: " + c->description).c_str(),
+      std::printf("%-44s %9.4f %9.4f %9.4f\n", ("untrained: " + c->description).c_str(),
                   c->validation_score, auc, pauc);
       floor.push_back({{"classifier", c->description}, {"val_auc", c->validation_score},
                        {"auc", auc}, {"pauc", pauc}});

@@ -2,11 +2,14 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "common/atomic_file.h"
+#include "common/error.h"
 #include "common/csv.h"
 #include "common/hash.h"
 #include "common/progress.h"
@@ -50,9 +53,7 @@ void run_prepare(const PrepareArgs& args) {
 
   LoadedDataset data = load_dataset(args.load);
   if (!data.missing_images.empty()) {
-    std::string list;
-    for (const auto& name : data.missing_images) list += name + "\n";
-    write_file_atomic(run.missing(), list);
+    write_missing_list(run.missing(), data.missing_images);
     std::fprintf(stderr, "warning: %zu images missing, skipped (list in %s)\n",
                  data.missing_images.size(), run.missing().c_str());
   }

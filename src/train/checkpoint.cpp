@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "common/error.h"
+#include "model/weights_file.h"
 
 namespace dermsim {
 
