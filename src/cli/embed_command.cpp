@@ -9,6 +9,7 @@
 #include "cli/run_embeddings.h"
 #include "common/atomic_file.h"
 #include "common/csv.h"
+#include "image/decode_many.h"
 
 namespace dermsim::cli {
 namespace {
@@ -31,11 +32,37 @@ void write_npy(const std::string& path, const Embeddings& x) {
   write_file_atomic(path, out);
 }
 
+void embed_folder(const RunData& data, LoadedModel& model, const std::string& dir, int tta,
+                  int threads, const std::string& base) {
+  const std::vector<std::string> paths = list_image_files(dir);
+  const int size = data.cache.image_size();
+  DecodedImages decoded = decode_and_fit(paths, size, fit_mode_of(data), threads);
+  std::vector<const uint8_t*> pixels;
+  std::vector<std::vector<std::string>> rows;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    if (!decoded.errors[i].empty()) {
+      std::fprintf(stderr, "warning: skipped: %s\n", decoded.errors[i].c_str());
+      continue;
+    }
+    pixels.push_back(decoded.images[i].pixels.data());
+    rows.push_back({image_id_from_path(paths[i]), paths[i]});
+  }
+  EmbedOptions options;
+  options.tta = tta;
+  options.channels_last = model.options.channels_last;
+  options.show_progress = true;
+  EmbedResult r = embed_images(model.net, pixels, size, model.normalisation, model.device, options);
+  write_npy(base + ".npy", r.embeddings);
+  write_csv(base + ".csv", {"image_name", "path"}, rows);
+  std::printf("wrote %s.npy (%zu x %d float32) and %s.csv\n", base.c_str(), r.embeddings.size(),
+              r.embeddings.dim, base.c_str());
+}
+
 }  // namespace
 
 void add_embed_command(CLI::App& app) {
   struct Args {
-    std::string run, split = "all", out, device = "auto";
+    std::string run, split = "all", dir, out, device = "auto";
     int tta = 1, threads = 0;
   };
   auto args = std::make_shared<Args>();
@@ -43,6 +70,7 @@ void add_embed_command(CLI::App& app) {
   cmd->add_option("--run", args->run, "trained run folder")->required();
   cmd->add_option("--split", args->split, "train | val | test | all")->capture_default_str()
       ->check(CLI::IsMember({"train", "val", "test", "all"}));
+  cmd->add_option("--dir", args->dir, "embed the images of this folder instead of the run's");
   cmd->add_option("--out", args->out, "output path without extension (default RUN/embeddings-SPLIT)");
   cmd->add_option("--tta", args->tta, "test-time augmentation variants (1-8)")->check(CLI::Range(1, 8));
   cmd->add_option("--device", args->device, "auto | cpu | cuda")->capture_default_str();
@@ -50,6 +78,11 @@ void add_embed_command(CLI::App& app) {
   cmd->callback([args] {
     RunData data = load_run_data(args->run);
     LoadedModel model = load_model(data, args->device, args->threads);
+    if (!args->dir.empty()) {
+      embed_folder(data, model, args->dir, args->tta, args->threads,
+                   args->out.empty() ? args->run + "/embeddings-folder" : args->out);
+      return;
+    }
     std::vector<Part> parts = args->split == "all"
                                   ? std::vector<Part>{Part::kTrain, Part::kVal, Part::kTest}
                                   : std::vector<Part>{part_from_string(args->split)};

@@ -52,8 +52,7 @@ void run_predict(const PredictArgs& args) {
   const std::vector<std::string> paths = input_paths(args);
   if (paths.empty()) throw UserError("predict: no images given (IMAGE..., --dir or --csv)");
   const int size = data.cache.image_size();
-  const FitMode fit = data.manifest.at("cache").value("fit", "crop") == "pad" ? FitMode::kPad
-                                                                             : FitMode::kCenterCrop;
+  const FitMode fit = fit_mode_of(data);
   EmbedOptions embed_options;
   embed_options.tta = args.tta > 0 ? args.tta : chosen.tta;
   embed_options.channels_last = model.options.channels_last;

@@ -8,6 +8,10 @@
 
 namespace dermsim::cli {
 
+FitMode fit_mode_of(const RunData& data) {
+  return data.manifest.at("cache").value("fit", "crop") == "pad" ? FitMode::kPad : FitMode::kCenterCrop;
+}
+
 LoadedModel load_model(const RunData& data, const std::string& device_name, int threads) {
   configure_cpu_threads(threads);
   LoadedModel model;

@@ -7,6 +7,7 @@
 
 #include "classify/classifier.h"
 #include "classify/embeddings.h"
+#include "image/resize.h"
 #include "image/run_data.h"
 #include "model/embed.h"
 #include "train/checkpoint.h"
@@ -27,6 +28,9 @@ struct LoadedModel {
   torch::Device device{torch::kCPU};
   Normalisation normalisation;
 };
+
+// How prepare fitted images to squares (crop or pad): new images must be fitted the same way.
+FitMode fit_mode_of(const RunData& data);
 
 LoadedModel load_model(const RunData& data, const std::string& device_name, int threads);
 

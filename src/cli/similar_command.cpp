@@ -36,9 +36,7 @@ void run_similar(const SimilarArgs& args) {
   } else {
     if (!std::filesystem::exists(args.image))
       throw UserError(args.image + ": neither an image of this run nor an image file");
-    DecodedImages d = decode_and_fit({args.image}, size,
-                                     data.manifest.at("cache").value("fit", "crop") == "pad"
-                                         ? FitMode::kPad : FitMode::kCenterCrop);
+    DecodedImages d = decode_and_fit({args.image}, size, fit_mode_of(data));
     if (!d.errors[0].empty()) throw UserError(d.errors[0]);
     decoded = std::move(d.images[0]);
     query_pixels.push_back(decoded.pixels.data());

@@ -35,7 +35,7 @@ std::string svg_line_chart(const std::vector<ChartSeries>& series, const ChartOp
   auto px = [&](double x) { return kLeft + (x - o.x_min) / x_span * plot_w; };
   auto py = [&](double y) { return kTop + (1 - (y - o.y_min) / y_span) * plot_h; };
 
-  std::string svg = "<svg xmlns='http://www.w3.org/2000/svg' width='" + std::to_string(o.width) +
+  std::string svg = "<svg width='" + std::to_string(o.width) +
                     "' height='" + std::to_string(o.height) + "' class='chart' role='img'>";
   svg += "<title>" + html_escape(o.title) + "</title>";
   svg += "<text x='" + num(o.width / 2.0) + "' y='16' text-anchor='middle' class='chart-title'>" +

@@ -128,7 +128,15 @@ TrainSummary train_embedding_net(const std::string& run_root, const TrainOptions
     std::fprintf(stderr, "note: %s has no checkpoint-last.pt: starting from scratch\n",
                  run_root.c_str());
   TrainOptions o = resuming ? train_options_from_json(read_json_file(run.train_config())) : requested;
-  if (!resuming) write_json_file(run.train_config(), to_json(o));
+  if (!resuming) {
+    // train.json: the options (read back on resume) plus the provenance of this training run.
+    nlohmann::json config = to_json(o);
+    config["provenance"] = build_info();
+    config["provenance"]["libtorch"] = TORCH_VERSION;
+    config["provenance"]["data_csv_fnv1a"] = data.manifest["data"].value("csv_fnv1a", "");
+    config["provenance"]["cache_checksum"] = data.manifest["cache"].value("source_checksum", 0ULL);
+    write_json_file(run.train_config(), config);
+  }
 
   configure_cpu_threads(o.threads);
   const torch::Device device = resolve_device(o.device);

@@ -97,7 +97,8 @@ TEST(Pipeline, EveryCommandOnTheHamSample) {
   const std::string html = read_file(run + "/report.html");
   EXPECT_NE(html.find("<svg"), std::string::npos);
   EXPECT_NE(html.find("not a diagnostic device"), std::string::npos);
-  EXPECT_EQ(html.find("http://"), std::string::npos) << "self-contained: no external resources";
+  for (const char* external : {"http://", "https://", "<link", "<script src"})
+    EXPECT_EQ(html.find(external), std::string::npos) << "self-contained, but found " << external;
 }
 
 TEST(Pipeline, ResumeAfterInterruptionEndsWhereAnUninterruptedRunEnds) {
