@@ -5,10 +5,12 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "classify/embeddings.h"
+#include "common/error.h"
 
 namespace dermsim {
 
@@ -29,5 +31,18 @@ class EmbeddingClassifier {
 // Rebuilds a fitted classifier saved by to_json(). Throws UserError naming the bad field when the
 // json is not one of ours (it comes from a file on disk).
 std::unique_ptr<EmbeddingClassifier> classifier_from_json(const nlohmann::json& j);
+
+// Runs `parse` and turns a missing/mistyped field or a bad value into one UserError naming the
+// classifier type: the shared error path of every classifier's from_json.
+template <typename Parse>
+auto parse_classifier_json(const char* type, Parse parse) -> decltype(parse()) {
+  try {
+    return parse();
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError(std::string("classifier json (") + type + "): " + e.what());
+  } catch (const std::invalid_argument& e) {
+    throw UserError(std::string("classifier json (") + type + "): " + e.what());
+  }
+}
 
 }  // namespace dermsim

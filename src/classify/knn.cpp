@@ -153,7 +153,7 @@ nlohmann::json KnnClassifier::to_json() const {
 }
 
 KnnClassifier KnnClassifier::from_json(const nlohmann::json& j) {
-  try {
+  return parse_classifier_json("knn", [&] {
     KnnClassifier knn(j.at("k").get<int>(), j.at("distance_weighted").get<bool>());
     Embeddings x;
     x.dim = j.at("dim").get<int>();
@@ -162,11 +162,7 @@ KnnClassifier KnnClassifier::from_json(const nlohmann::json& j) {
     const auto labels = j.at("train_labels").get<std::vector<int>>();
     knn.fit(x, labels);
     return knn;
-  } catch (const nlohmann::json::exception& e) {
-    throw UserError(std::string("classifier json (knn): ") + e.what());
-  } catch (const std::invalid_argument& e) {
-    throw UserError(std::string("classifier json (knn): ") + e.what());
-  }
+  });
 }
 
 }  // namespace dermsim

@@ -176,7 +176,7 @@ nlohmann::json LogisticRegression::to_json() const {
 }
 
 LogisticRegression LogisticRegression::from_json(const nlohmann::json& j) {
-  try {
+  return parse_classifier_json("logistic", [&] {
     LogisticOptions options;
     options.c = j.at("c").get<double>();
     options.balanced = j.at("balanced").get<bool>();
@@ -186,11 +186,7 @@ LogisticRegression LogisticRegression::from_json(const nlohmann::json& j) {
     if (model.w_.empty())
       throw UserError("classifier json (logistic): field 'coefficients' is empty");
     return model;
-  } catch (const nlohmann::json::exception& e) {
-    throw UserError(std::string("classifier json (logistic): ") + e.what());
-  } catch (const std::invalid_argument& e) {
-    throw UserError(std::string("classifier json (logistic): ") + e.what());
-  }
+  });
 }
 
 }  // namespace dermsim

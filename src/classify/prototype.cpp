@@ -119,7 +119,7 @@ nlohmann::json PrototypeClassifier::to_json() const {
 }
 
 PrototypeClassifier PrototypeClassifier::from_json(const nlohmann::json& j) {
-  try {
+  return parse_classifier_json("prototype", [&] {
     PrototypeClassifier p(PrototypeOptions{j.at("fixed_temperature").get<double>()});
     p.temperature_ = j.at("temperature").get<double>();
     p.mean0_ = j.at("prototype_benign").get<std::vector<double>>();
@@ -130,11 +130,7 @@ PrototypeClassifier PrototypeClassifier::from_json(const nlohmann::json& j) {
     if (!(p.temperature_ > 0.0))
       throw UserError("classifier json (prototype): temperature must be > 0");
     return p;
-  } catch (const nlohmann::json::exception& e) {
-    throw UserError(std::string("classifier json (prototype): ") + e.what());
-  } catch (const std::invalid_argument& e) {
-    throw UserError(std::string("classifier json (prototype): ") + e.what());
-  }
+  });
 }
 
 }  // namespace dermsim

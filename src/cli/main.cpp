@@ -10,9 +10,11 @@
 #include "common/error.h"
 
 int main(int argc, char** argv) {
-  // Keep freed batch-sized buffers (~12 MB at 128 px x 64 images) in the heap instead of returning
-  // them to the OS after every step: glibc's defaults made augmentation ~5x slower (bench/augment).
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  // Keep freed batch-sized buffers in the heap instead of mapping and unmapping them every step.
+  // glibc's defaults made augmentation ~5x slower (bench/augment_bench); a raised mmap threshold
+  // alone still maps the first conv layer's 33 MB activations at batch 64 (3.5-4x slower steps,
+  // bench/train_bench), so large blocks are never mmap'd.
+  mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
   CLI::App app{
       "dermsim: a Siamese similarity space for dermoscopic lesion images (ISIC 2020).\n"

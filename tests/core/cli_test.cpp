@@ -13,26 +13,15 @@
 
 #include "common/atomic_file.h"
 #include "common/csv.h"
+#include "support/test_support.h"
 
 namespace dermsim {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int exit_code;
-  std::string output;  // stdout and stderr together
-};
-
-Result run(const std::string& args) {
-  const std::string command = std::string(DERMSIM_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string output;
-  std::array<char, 4096> buffer;
-  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+using Result = testing::CommandResult;
+Result run(const std::string& args) { return testing::run_dermsim(args); }
 
 fs::path temp_dir(const std::string& name) {
   fs::path dir = fs::temp_directory_path() / ("dermsim_cli_" + name + "_" + std::to_string(getpid()));

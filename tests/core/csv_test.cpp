@@ -12,22 +12,14 @@
 #include "common/atomic_file.h"
 #include "common/csv.h"
 #include "common/error.h"
+#include "support/test_support.h"
 
 namespace dermsim {
 namespace {
 
 using Rows = std::vector<std::vector<std::string>>;
 
-// The UserError message of `fn`, or "" if it did not throw one.
-template <typename Fn>
-std::string error_of(Fn fn) {
-  try {
-    fn();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::error_of;
 
 TEST(Csv, ReadsLfCrlfAndLoneCrLineEnds) {
   for (std::string end : {"\n", "\r\n", "\r"}) {

@@ -10,6 +10,7 @@
 #include "common/atomic_file.h"
 #include "common/csv.h"
 #include "common/error.h"
+#include "support/test_support.h"
 #include "data/metadata.h"
 
 namespace dermsim {
@@ -17,15 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-template <typename Fn>
-std::string error_of(Fn fn) {
-  try {
-    fn();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::error_of;
 
 // A scratch dataset folder; image files are one byte (metadata never decodes them).
 class DataDir {

@@ -12,6 +12,7 @@
 
 #include "common/atomic_file.h"
 #include "common/csv.h"
+#include "support/test_support.h"
 
 namespace dermsim {
 namespace {
@@ -22,15 +23,11 @@ const std::string kHam = std::string(DERMSIM_SOURCE_DIR) + "/data/ham10000";
 // Small and fast: 64 px, batches of 8 + 8, two epochs. Real images, real split, real training.
 const std::string kTrainArgs = " --epochs 2 --images-per-class 8 --embed-dim 32 --threads 2";
 
+// Runs dermsim and expects success; returns what it printed.
 std::string dermsim(const std::string& args) {
-  const std::string command = std::string(DERMSIM_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string output;
-  std::array<char, 4096> buffer;
-  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "dermsim " << args << "\n" << output;
-  return output;
+  testing::CommandResult r = testing::run_dermsim(args);
+  EXPECT_EQ(r.exit_code, 0) << "dermsim " << args << "\n" << r.output;
+  return r.output;
 }
 
 fs::path fresh_dir(const std::string& name) {

@@ -11,6 +11,7 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "support/test_support.h"
 #include "data/metadata.h"
 #include "data/split.h"
 
@@ -19,15 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-template <typename Fn>
-std::string error_of(Fn fn) {
-  try {
-    fn();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::error_of;
 
 LesionRecord record(const std::string& image, const std::string& patient, int target) {
   LesionRecord r;
