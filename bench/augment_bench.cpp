@@ -1,12 +1,12 @@
 // Augmentation throughput on the CPU: 128 px, batch 64; the argument is the intra-op thread count
 // (2 = this machine's cores). Reports items_per_second = augmented images per second.
 #include <benchmark/benchmark.h>
-#include <malloc.h>
 
 #include <cstdlib>
 
 #include "augment/augment.h"
 #include "augment/counter_rng.h"
+#include "common/allocator.h"
 
 namespace {
 
@@ -71,13 +71,13 @@ BENCHMARK(BM_ToFloatBatch)->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(1)
 
 // glibc returns each freed block above its mmap threshold to the kernel and page-faults it back
 // on the next batch; on this machine that made a full augmentation ~5x slower (100 vs 20 ms a
-// batch at 1 thread). Training's main should do the same; DERMSIM_DEFAULT_MALLOC=1 measures without.
+// batch at 1 thread). dermsim's main uses the same policy (common/allocator.h); DERMSIM_DEFAULT_MALLOC=1
+// measures without.
 // On a shared, loaded host run with OMP_WAIT_POLICY=passive: spinning OpenMP workers made the
 // 2-thread figures erratic (up to 250x slower for the many small ops of the dihedral path).
 int main(int argc, char** argv) {
   if (std::getenv("DERMSIM_DEFAULT_MALLOC") == nullptr) {
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's maximum on 64-bit: keeps batches on the heap
-    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    dermsim::keep_large_buffers_in_heap();
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -2,7 +2,6 @@
 // pipeline against batches already in memory, in-batch pairs against two-forward explicit pairs,
 // and channels_last against contiguous. Ratios from the same run are printed at the end.
 #include <benchmark/benchmark.h>
-#include <malloc.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -19,6 +18,7 @@
 
 #include "augment/augment.h"
 #include "augment/counter_rng.h"
+#include "common/allocator.h"
 #include "common/csv.h"
 #include "image/cache.h"
 #include "model/embed.h"
@@ -292,14 +292,11 @@ class RatioReporter : public benchmark::ConsoleReporter {
 // Every benchmark runs exactly g_steps timed steps (after kWarmupSteps untimed ones), so the
 // modes are compared on the same work. Wall-clock time (UseRealTime): the prefetch thread's work
 // does not show in the main thread's CPU time. DERMSIM_TRAIN_BENCH_STEPS changes the step count.
-// As in augment_bench (and dermsim's main): heap-friendly malloc settings; run with
-// OMP_WAIT_POLICY=passive on a shared host. glibc caps M_MMAP_THRESHOLD at 32 MiB, and the small
-// backbone's stem output at batch 64 is 64 x 32 x 64 x 64 floats = 33.5 MB, so it is still mmap'd
-// and page-faulted every step; MALLOC_MMAP_MAX_=0 in the environment measures without that.
+// The same allocator policy as dermsim's main (common/allocator.h); DERMSIM_DEFAULT_MALLOC=1
+// measures with glibc's defaults. Run with OMP_WAIT_POLICY=passive on a shared host.
 int main(int argc, char** argv) {
   if (std::getenv("DERMSIM_DEFAULT_MALLOC") == nullptr) {
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    dermsim::keep_large_buffers_in_heap();
   }
   if (const char* steps = std::getenv("DERMSIM_TRAIN_BENCH_STEPS")) g_steps = std::max(1L, std::atol(steps));
   const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

@@ -1,21 +1,15 @@
 // dermsim: a thin command line over the library. Each subcommand lives in its own file.
 #include <CLI/CLI.hpp>
 
-#include <malloc.h>
-
 #include <cstdio>
 #include <exception>
 
 #include "cli/commands.h"
+#include "common/allocator.h"
 #include "common/error.h"
 
 int main(int argc, char** argv) {
-  // Keep freed batch-sized buffers in the heap instead of mapping and unmapping them every step.
-  // glibc's defaults made augmentation ~5x slower (bench/augment_bench); a raised mmap threshold
-  // alone still maps the first conv layer's 33 MB activations at batch 64 (3.5-4x slower steps,
-  // bench/train_bench), so large blocks are never mmap'd.
-  mallopt(M_MMAP_MAX, 0);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  dermsim::keep_large_buffers_in_heap();
   CLI::App app{
       "dermsim: a Siamese similarity space for dermoscopic lesion images (ISIC 2020).\n"
       "A research tool, not a diagnostic device."};
