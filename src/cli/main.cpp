@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   dermsim::cli::add_embed_command(app);
   dermsim::cli::add_score_command(app);
   dermsim::cli::add_report_command(app);
+  dermsim::cli::add_explain_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
