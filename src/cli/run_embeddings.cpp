@@ -4,12 +4,35 @@
 #include <filesystem>
 
 #include "common/error.h"
+#include "image/decode_many.h"
 #include "model/device.h"
 
 namespace dermsim::cli {
 
 FitMode fit_mode_of(const RunData& data) {
   return data.manifest.at("cache").value("fit", "crop") == "pad" ? FitMode::kPad : FitMode::kCenterCrop;
+}
+
+QueryImage load_query_image(const RunData& data, const std::string& name_or_path) {
+  const int size = data.cache.image_size();
+  QueryImage query;
+  long row = data.cache.index_of(name_or_path);
+  if (row >= 0) {
+    query.image.width = query.image.height = size;
+    const uint8_t* p = data.cache.image(row);
+    query.image.pixels.assign(p, p + static_cast<size_t>(size) * size * 3);
+    query.id = name_or_path;
+  } else {
+    if (!std::filesystem::exists(name_or_path))
+      throw UserError(name_or_path + ": neither an image of this run nor an image file");
+    DecodedImages d = decode_and_fit({name_or_path}, size, fit_mode_of(data));
+    if (!d.errors[0].empty()) throw UserError(d.errors[0]);
+    query.image = std::move(d.images[0]);
+    query.id = image_id_from_path(name_or_path);
+    row = data.cache.index_of(query.id);  // a file of an image the run also holds
+  }
+  if (row >= 0) query.patient = data.split[row].group;
+  return query;
 }
 
 LoadedModel load_model(const RunData& data, const std::string& device_name, int threads) {

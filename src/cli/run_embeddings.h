@@ -32,6 +32,15 @@ struct LoadedModel {
 // How prepare fitted images to squares (crop or pad): new images must be fitted the same way.
 FitMode fit_mode_of(const RunData& data);
 
+// A query image given on the command line: the name of an image of the run (its patient is then
+// known) or any image file, decoded and fitted like the cache. Throws UserError naming it.
+struct QueryImage {
+  RgbImage image;
+  std::string id;       // image name (file name without extension)
+  std::string patient;  // the run's group of the image when it belongs to the run, else ""
+};
+QueryImage load_query_image(const RunData& data, const std::string& name_or_path);
+
 LoadedModel load_model(const RunData& data, const std::string& device_name, int threads);
 
 PartEmbeddings embed_part(EmbeddingNet& net, const RunData& data, Part part,

@@ -25,24 +25,9 @@ void run_similar(const SimilarArgs& args) {
   LoadedModel model = load_model(data, args.device, args.threads);
   const int size = data.cache.image_size();
 
-  // The query: an image of the run (by name; its patient is known) or any image file.
-  std::string patient = args.patient;
-  std::vector<const uint8_t*> query_pixels;
-  RgbImage decoded;
-  const long row = data.cache.index_of(args.image);
-  if (row >= 0) {
-    query_pixels.push_back(data.cache.image(row));
-    if (patient.empty()) patient = data.split[row].group;
-  } else {
-    if (!std::filesystem::exists(args.image))
-      throw UserError(args.image + ": neither an image of this run nor an image file");
-    DecodedImages d = decode_and_fit({args.image}, size, fit_mode_of(data));
-    if (!d.errors[0].empty()) throw UserError(d.errors[0]);
-    decoded = std::move(d.images[0]);
-    query_pixels.push_back(decoded.pixels.data());
-    const long own = data.cache.index_of(image_id_from_path(args.image));
-    if (own >= 0 && patient.empty()) patient = data.split[own].group;
-  }
+  QueryImage query_image = load_query_image(data, args.image);
+  const std::string patient = args.patient.empty() ? query_image.patient : args.patient;
+  std::vector<const uint8_t*> query_pixels{query_image.image.pixels.data()};
 
   EmbedOptions options;
   options.channels_last = model.options.channels_last;

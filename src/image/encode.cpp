@@ -1,6 +1,9 @@
 #include "image/encode.h"
 
+#include <png.h>
 #include <turbojpeg.h>
+
+#include <cstring>
 
 #include <stdexcept>
 
@@ -19,6 +22,24 @@ std::string encode_jpeg(const uint8_t* rgb, int width, int height, int quality) 
   tjFree(buffer);
   tjDestroy(handle);
   if (status != 0) throw std::runtime_error("encode_jpeg: " + error);
+  return out;
+}
+
+std::string encode_png(const uint8_t* rgb, int width, int height) {
+  png_image png;
+  std::memset(&png, 0, sizeof png);
+  png.version = PNG_IMAGE_VERSION;
+  png.width = static_cast<png_uint_32>(width);
+  png.height = static_cast<png_uint_32>(height);
+  png.format = PNG_FORMAT_RGB;
+  // First call sizes the buffer, second fills it (libpng's simplified write-to-memory API).
+  png_alloc_size_t size = 0;
+  if (!png_image_write_to_memory(&png, nullptr, &size, 0, rgb, 0, nullptr))
+    throw std::runtime_error(std::string("encode_png: ") + png.message);
+  std::string out(size, '\0');
+  if (!png_image_write_to_memory(&png, out.data(), &size, 0, rgb, 0, nullptr))
+    throw std::runtime_error(std::string("encode_png: ") + png.message);
+  out.resize(size);
   return out;
 }
 

@@ -89,19 +89,26 @@ EmbeddingNetImpl::EmbeddingNetImpl(const EmbeddingNetOptions& options) : options
   }
 }
 
-torch::Tensor EmbeddingNetImpl::features(torch::Tensor images) {
+torch::Tensor EmbeddingNetImpl::feature_map(torch::Tensor images) {
   TORCH_CHECK(images.dim() == 4 && images.size(1) == 3, "EmbeddingNet expects N x 3 x H x W images, got ",
               images.sizes());
   auto x = torch::relu(bn1->forward(conv1->forward(images)));
   if (maxpool) x = maxpool->forward(x);
-  x = layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
-  return torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
+  return layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
+}
+
+torch::Tensor EmbeddingNetImpl::features(torch::Tensor images) {
+  return torch::adaptive_avg_pool2d(feature_map(std::move(images)), {1, 1}).flatten(1);
+}
+
+torch::Tensor EmbeddingNetImpl::embed_feature_map(const torch::Tensor& map) {
+  auto projected = embed->forward(torch::adaptive_avg_pool2d(map, {1, 1}).flatten(1));
+  return torch::nn::functional::normalize(projected,
+                                          torch::nn::functional::NormalizeFuncOptions().p(2).dim(1));
 }
 
 torch::Tensor EmbeddingNetImpl::forward(torch::Tensor images) {
-  auto projected = embed->forward(features(std::move(images)));
-  return torch::nn::functional::normalize(projected,
-                                          torch::nn::functional::NormalizeFuncOptions().p(2).dim(1));
+  return embed_feature_map(feature_map(std::move(images)));
 }
 
 torch::Tensor EmbeddingNetImpl::logit(const torch::Tensor& embeddings) {

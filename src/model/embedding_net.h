@@ -36,6 +36,10 @@ class EmbeddingNetImpl : public torch::nn::Module {
   torch::Tensor forward(torch::Tensor images);
   // Globally average-pooled backbone features before the projection, N x feature_dim().
   torch::Tensor features(torch::Tensor images);
+  // The last convolutional feature map before pooling, N x feature_dim() x h x w (Grad-CAM's A).
+  torch::Tensor feature_map(torch::Tensor images);
+  // Finishes forward() from a feature_map(): forward(x) == embed_feature_map(feature_map(x)).
+  torch::Tensor embed_feature_map(const torch::Tensor& map);
   // Linear classification logit on the embedding (joint / BCE modes), shape N.
   torch::Tensor logit(const torch::Tensor& embeddings);
 
