@@ -15,7 +15,9 @@ for loss in ${LOSSES[@]}; do
   run="$PREFIX-$loss"
   $DERMSIM prepare --data "$DATA" --out "$run" > "$run.prepare.txt" 2>&1 || { cat "$run.prepare.txt"; exit 1; }
   /usr/bin/time -f "wall %e s" $DERMSIM train --run "$run" --loss "$loss" $TRAIN_ARGS > "$run.train.txt" 2>&1
-  $DERMSIM evaluate --run "$run" --split test > "$run.evaluate.txt" 2>&1
+  strata=()
+  [ -f "$DATA/sources.csv" ] && strata=(--strata "$DATA/sources.csv")
+  $DERMSIM evaluate --run "$run" --split test "${strata[@]}" > "$run.evaluate.txt" 2>&1
   echo "== $run: $(grep -E '^trained|^wall' "$run.train.txt" | tr '\n' ' ')"
   grep -E "^(knn|logistic|prototypes|joint|untrained)|^test AUC" "$run.evaluate.txt"
 done

@@ -15,6 +15,10 @@ DERMSIM=./build/dermsim
 
 $DERMSIM prepare --data "$DATA" --out "$RUN"
 $DERMSIM train --run "$RUN" $TRAIN_ARGS
-$DERMSIM evaluate --run "$RUN" --split test
+# The shipped ISIC sample says which of two copies each image came from (tied to the label):
+# report AUC within each source as well.
+STRATA=()
+[ -f "$DATA/sources.csv" ] && STRATA=(--strata "$DATA/sources.csv")
+$DERMSIM evaluate --run "$RUN" --split test "${STRATA[@]}"
 $DERMSIM report --run "$RUN"
 echo "main job done: results in $RUN (metrics-test.json, model.json, training-log.csv)"

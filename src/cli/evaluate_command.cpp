@@ -26,10 +26,51 @@ struct EvaluateArgs {
   int tta = 1, threads = 0, retrieval_k = 8;
   double target_sensitivity = 0;  // 0 = Youden's J
   bool skip_floor = false;
+  std::string strata;  // CSV image_name,STRATUM: AUC within each stratum as well
 };
+
+// AUC within each stratum (e.g. the image source, the site, the camera): a model can score well
+// overall by telling strata apart when a stratum is tied to the label; the within-stratum figure
+// is free of that. Strata with a single class are listed without an AUC.
+nlohmann::json stratified_auc(const std::string& strata_csv, const RunData& data,
+                              const PartEmbeddings& eval, const std::vector<double>& scores) {
+  CsvTable table = read_csv(strata_csv);
+  if (table.header.size() < 2 || table.column("image_name") < 0)
+    throw UserError(strata_csv + ": expected columns image_name,STRATUM");
+  const int name_col = table.column("image_name");
+  const int stratum_col = name_col == 0 ? 1 : 0;
+  std::map<std::string, std::string> stratum_of;
+  for (const auto& row : table.rows) stratum_of[row[name_col]] = row[stratum_col];
+  std::map<std::string, std::pair<std::vector<int>, std::vector<double>>> groups;
+  for (size_t j = 0; j < eval.indices.size(); ++j) {
+    auto it = stratum_of.find(data.images[eval.indices[j]].image_name);
+    auto& g = groups[it == stratum_of.end() ? "(not listed)" : it->second];
+    g.first.push_back(eval.y[j]);
+    g.second.push_back(scores[j]);
+  }
+  nlohmann::json out = nlohmann::json::array();
+  std::printf("\nAUC within each %s (from %s):\n", table.header[stratum_col].c_str(), strata_csv.c_str());
+  for (const auto& [name, g] : groups) {
+    const long positives = std::count(g.first.begin(), g.first.end(), 1);
+    const bool both = positives > 0 && positives < static_cast<long>(g.first.size());
+    const double auc = both ? roc_auc(g.first, g.second) : NAN;
+    std::printf("  %-16s %5zu images %4ld malignant  AUC %s\n", name.c_str(), g.first.size(), positives,
+                both ? std::to_string(auc).substr(0, 6).c_str() : "n/a (one class)");
+    out.push_back({{"stratum", name}, {"images", g.first.size()}, {"malignant", positives},
+                   {"auc", both ? nlohmann::json(auc) : nlohmann::json()}});
+  }
+  return out;
+}
 
 constexpr size_t kReportExamples = 4;  // malignant queries shown with their neighbours
 constexpr int kReportNeighbours = 5;
+
+// Text that reads back as exactly the same double: saved scores must reproduce the metrics.
+std::string exact_decimal(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.17g", value);
+  return text;
+}
 
 double sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
 
@@ -162,6 +203,9 @@ void run_evaluate(const EvaluateArgs& args) {
               "precision@%d %.3f  mAP %.3f\n", retrieval.k, retrieval.precision_at_k,
               retrieval.mean_average_precision);
 
+  nlohmann::json strata =
+      args.strata.empty() ? nlohmann::json() : stratified_auc(args.strata, data, eval, eval_scores);
+
   nlohmann::json card = {{"classifier", chosen.classifier->to_json()},
                          {"classifier_description", chosen.description},
                          {"threshold", threshold},
@@ -176,7 +220,7 @@ void run_evaluate(const EvaluateArgs& args) {
   std::vector<std::vector<std::string>> score_rows;
   for (size_t j = 0; j < eval.indices.size(); ++j)
     score_rows.push_back({data.images[eval.indices[j]].image_name, eval.groups[j],
-                          std::to_string(eval.y[j]), std::to_string(eval_scores[j])});
+                          std::to_string(eval.y[j]), exact_decimal(eval_scores[j])});
   write_csv(data.run.scores(args.split), {"image_name", "group", "target", "score"}, score_rows);
   std::vector<size_t> order(eval.indices.size());
   std::iota(order.begin(), order.end(), 0);
@@ -202,7 +246,8 @@ void run_evaluate(const EvaluateArgs& args) {
                                        {"map", retrieval.mean_average_precision},
                                        {"queries", retrieval.queries}}},
                         {"train_options", to_json(model.options)},
-                        {"retrieval_examples", examples}};
+                        {"retrieval_examples", examples},
+                        {"strata", strata}};
   write_json_file(data.run.metrics(args.split), out);
   std::printf("\nwrote %s and %s\n", data.run.metrics(args.split).c_str(), data.run.model_card().c_str());
 }
@@ -225,6 +270,8 @@ void add_evaluate_command(CLI::App& app) {
   cmd->add_option("--device", args->device, "auto | cpu | cuda")->capture_default_str();
   cmd->add_option("--threads", args->threads, "CPU threads (0 = one per core)");
   cmd->add_flag("--skip-floor", args->skip_floor, "do not evaluate the untrained-network floor");
+  cmd->add_option("--strata", args->strata,
+                  "CSV image_name,STRATUM (e.g. a data source): also report AUC within each stratum");
   cmd->callback([args] { run_evaluate(*args); });
 }
 

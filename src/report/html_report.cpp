@@ -137,6 +137,16 @@ std::string results_section(const nlohmann::json& metrics, const std::string& sp
     if (m.contains(key) && m[key].is_number())
       html += "<tr><td>" + label + "</td><td>" + fmt(m[key].get<double>()) + "</td></tr>";
   html += "</table>";
+  if (metrics.contains("strata") && metrics["strata"].is_array()) {
+    html += "<h3>AUC within strata</h3><p>When a stratum (e.g. the data source) is tied to the label, "
+            "the within-stratum AUC is the figure free of that shortcut.</p><table><tr><th>stratum"
+            "</th><th>images</th><th>malignant</th><th>AUC</th></tr>";
+    for (const auto& st : metrics["strata"])
+      html += "<tr><td>" + html_escape(st.value("stratum", "")) + "</td><td>" + st["images"].dump() +
+              "</td><td>" + st["malignant"].dump() + "</td><td>" +
+              (st["auc"].is_number() ? fmt(st["auc"].get<double>()) : "n/a (one class)") + "</td></tr>";
+    html += "</table>";
+  }
   if (m.contains("confusion_matrix")) {
     const auto& cm = m["confusion_matrix"];
     html += "<h3>Confusion matrix at the threshold " +

@@ -7,11 +7,13 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
 #include "common/atomic_file.h"
 #include "common/csv.h"
+#include "metrics/ranking.h"
 #include "support/test_support.h"
 
 namespace dermsim {
@@ -47,12 +49,33 @@ TEST(Pipeline, EveryCommandOnTheHamSample) {
   CsvTable log = read_csv(run + "/training-log.csv");
   EXPECT_EQ(log.rows.size(), 2u);
 
-  out = dermsim("evaluate --run " + run + " --split test");
+  // Two made-up strata (alternating rows) so each holds both classes.
+  CsvTable rows = read_csv(run + "/split.csv");
+  std::string strata = "image_name,stratum\n";
+  for (size_t i = 0; i < rows.rows.size(); ++i) strata += rows.rows[i][0] + (i % 2 ? ",odd\n" : ",even\n");
+  write_file_atomic((dir / "strata.csv").string(), strata);
+  out = dermsim("evaluate --run " + run + " --split test --strata " + (dir / "strata.csv").string());
   const auto metrics = nlohmann::json::parse(read_file(run + "/metrics-test.json"));
   const double auc = metrics["metrics"]["auc"];
   EXPECT_GT(auc, 0.5) << "even two short epochs on real lesions should beat chance";
   EXPECT_FALSE(metrics["untrained_floor"].empty());
   EXPECT_NE(out.find("precision"), std::string::npos) << "classification report printed";
+
+  // Within-stratum AUC equals the AUC of the saved test scores restricted to that stratum.
+  CsvTable scores = read_csv(run + "/scores-test.csv");
+  std::map<std::string, std::pair<std::vector<int>, std::vector<double>>> by_stratum;
+  std::map<std::string, std::string> stratum_of;
+  for (size_t i = 0; i < rows.rows.size(); ++i) stratum_of[rows.rows[i][0]] = i % 2 ? "odd" : "even";
+  for (const auto& row : scores.rows) {
+    auto& g = by_stratum[stratum_of[row[0]]];
+    g.first.push_back(std::stoi(row[scores.column("target")]));
+    g.second.push_back(std::stod(row[scores.column("score")]));
+  }
+  ASSERT_EQ(metrics["strata"].size(), 2u);
+  for (const auto& st : metrics["strata"]) {
+    const auto& g = by_stratum[st["stratum"].get<std::string>()];
+    EXPECT_NEAR(st["auc"].get<double>(), roc_auc(g.first, g.second), 1e-12) << st.dump();
+  }
 
   // predict on a test-metadata CSV built from the test split, then score it against the truth:
   // the same images and the same classifier must give evaluate's AUC.
