@@ -7,6 +7,7 @@
 #include <map>
 #include <numeric>
 #include <set>
+#include <stdexcept>
 
 #include "classify/model_selection.h"
 #include "classify/retrieval.h"
@@ -75,11 +76,15 @@ std::string exact_decimal(double value) {
 double sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
 
 // The joint head (or the BCE baseline's classifier) as one more candidate, when the run trained it.
+// It has nothing to fit, and its scores come from the network's logits (scores_of), not from
+// embeddings: this class only gives the head a place in the candidate list and in model.json.
 class HeadClassifier : public EmbeddingClassifier {
  public:
   std::string name() const override { return "head"; }
   void fit(const Embeddings&, const std::vector<int>&) override {}
-  std::vector<double> predict_proba(const Embeddings&) const override { return {}; }
+  std::vector<double> predict_proba(const Embeddings&) const override {
+    throw std::logic_error("the head's probabilities come from the network's logits");
+  }
   nlohmann::json to_json() const override { return {{"type", "head"}}; }
 };
 
