@@ -7,19 +7,10 @@
 #include <stdexcept>
 
 #include "common/error.h"
+#include "common/logistic_math.h"
 
 namespace dermsim {
 namespace {
-
-double sigmoid(double t) {
-  if (t >= 0) return 1.0 / (1.0 + std::exp(-t));
-  const double e = std::exp(t);
-  return e / (1.0 + e);
-}
-
-double softplus(double t) {
-  return t > 0 ? t + std::log1p(std::exp(-t)) : std::log1p(std::exp(t));
-}
 
 // Solves H s = r in place (H symmetric positive definite, row-major m x m); returns false when H
 // is not numerically positive definite.

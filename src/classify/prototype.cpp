@@ -5,22 +5,12 @@
 #include <stdexcept>
 
 #include "common/error.h"
+#include "common/logistic_math.h"
 
 namespace dermsim {
 namespace {
 
 constexpr double kMinBeta = 1e-6;  // keeps temperature finite and the score's direction fixed
-
-double sigmoid(double t) {
-  if (t >= 0) return 1.0 / (1.0 + std::exp(-t));
-  const double e = std::exp(t);
-  return e / (1.0 + e);
-}
-
-// log(1 + exp(t)) without overflow.
-double softplus(double t) {
-  return t > 0 ? t + std::log1p(std::exp(-t)) : std::log1p(std::exp(t));
-}
 
 // argmin over beta >= kMinBeta of 0.5 beta^2 + sum softplus(beta z) - y beta z (strictly convex).
 double fit_beta(const std::vector<double>& z, const std::vector<int>& y) {

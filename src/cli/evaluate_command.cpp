@@ -15,6 +15,7 @@
 #include "cli/run_embeddings.h"
 #include "common/csv.h"
 #include "common/error.h"
+#include "common/logistic_math.h"
 #include "metrics/classification.h"
 #include "metrics/ranking.h"
 #include "metrics/summary.h"
@@ -72,8 +73,6 @@ std::string exact_decimal(double value) {
   std::snprintf(text, sizeof text, "%.17g", value);
   return text;
 }
-
-double sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
 
 // The joint head (or the BCE baseline's classifier) as one more candidate, when the run trained it.
 // It has nothing to fit, and its scores come from the network's logits (scores_of), not from

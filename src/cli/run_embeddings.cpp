@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "common/error.h"
+#include "common/logistic_math.h"
 #include "image/decode_many.h"
 #include "model/device.h"
 
@@ -83,7 +84,7 @@ ChosenClassifier load_chosen_classifier(const RunDir& run) {
 std::vector<double> malignancy_probability(const ChosenClassifier& chosen, const EmbedResult& embedded) {
   if (chosen.classifier) return chosen.classifier->predict_proba(embedded.embeddings);
   std::vector<double> p;
-  for (double logit : embedded.head_logits) p.push_back(1 / (1 + std::exp(-logit)));
+  for (double logit : embedded.head_logits) p.push_back(sigmoid(logit));
   return p;
 }
 
