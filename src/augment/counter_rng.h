@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/splitmix64.h"
+
 namespace dermsim {
 
 // splitmix64's output function: a bijective avalanche mix of 64 bits.
@@ -27,32 +29,20 @@ inline uint64_t derive_seed(uint64_t seed, uint64_t a, uint64_t b = 0, uint64_t 
 
 // splitmix64 stream. Distributions are written here, not taken from <random>, because the standard
 // distributions differ between library implementations.
-class CounterRng {
+class CounterRng : public SplitMix64 {
  public:
-  explicit CounterRng(uint64_t key) : state_(key) {}
+  explicit CounterRng(uint64_t key) : SplitMix64(key) {}
 
-  uint64_t next_u64() {
-    state_ += 0x9e3779b97f4a7c15ULL;
-    return mix64(state_);
-  }
+  uint64_t next_u64() { return next(); }
 
   // Uniform in [0, 1) with 53 random bits.
-  double uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
 
   double uniform(double low, double high) { return low + (high - low) * uniform(); }
 
-  bool coin() { return (next_u64() >> 63) != 0; }
+  bool coin() { return (next() >> 63) != 0; }
 
-  // Unbiased integer in [0, n) by rejection; n must be > 0.
-  uint64_t below(uint64_t n) {
-    const uint64_t threshold = (0 - n) % n;  // 2^64 mod n: the biased low values to reject
-    for (;;) {
-      const uint64_t x = next_u64();
-      if (x >= threshold) return x % n;
-    }
-  }
-
-  // Fisher-Yates.
+  // Fisher-Yates, with SplitMix64's unbiased below().
   template <typename T>
   void shuffle(std::vector<T>& values) {
     for (size_t i = values.size(); i > 1; --i) {
@@ -60,9 +50,6 @@ class CounterRng {
       std::swap(values[i - 1], values[j]);
     }
   }
-
- private:
-  uint64_t state_;
 };
 
 }  // namespace dermsim

@@ -4,14 +4,12 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
-#include <filesystem>
 
 #include "augment/augment.h"
 #include "cli/commands.h"
 #include "cli/run_embeddings.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
-#include "image/decode_many.h"
 #include "image/encode.h"
 #include "model/saliency.h"
 

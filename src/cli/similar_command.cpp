@@ -3,13 +3,11 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
-#include <filesystem>
 
 #include "classify/retrieval.h"
 #include "cli/commands.h"
 #include "cli/run_embeddings.h"
 #include "common/error.h"
-#include "image/decode_many.h"
 
 namespace dermsim::cli {
 namespace {
