@@ -17,13 +17,13 @@
 #include <vector>
 
 #include "augment/augment.h"
-#include "augment/counter_rng.h"
 #include "common/allocator.h"
 #include "common/csv.h"
 #include "image/cache.h"
 #include "model/embed.h"
 #include "model/embedding_net.h"
 #include "train/batch_loader.h"
+#include "train/batches.h"
 #include "train/losses.h"
 #include "train/sampler.h"
 
@@ -48,6 +48,7 @@ struct Data {
   std::vector<int> labels;  // per cache index
   Normalisation norm;
   std::unique_ptr<BalancedBatchSampler> sampler;
+  BatchSource source;  // the trainer's batch recipe over this cache, channels_last
 };
 Data* g_data = nullptr;
 long g_steps = 10;
@@ -90,28 +91,21 @@ Data* load_real_data() {
   sampler_options.images_per_class = kPerClass;
   sampler_options.seed = kSeed;
   data->sampler = std::make_unique<BalancedBatchSampler>(data->labels, sampler_options);
+  data->source.cache = &data->cache;
+  data->source.rows = all;
+  data->source.labels = data->labels;
+  data->source.sampler = data->sampler.get();
+  data->source.seed = kSeed;
+  data->source.normalisation = data->norm;
   return data;
 }
 
-// The trainer's make_batch on the CPU: sample, gather from the mmap'd cache, augment, normalise.
+// The trainer's own make_training_batch on the CPU: sample, gather from the mmap'd cache, augment,
+// normalise.
 TrainingBatch make_batch(long step, bool channels_last) {
-  const Data& d = *g_data;
-  std::vector<size_t> picks = d.sampler->batch(step);
-  std::vector<const uint8_t*> pixels;
-  std::vector<int64_t> labels;
-  for (size_t p : picks) {
-    pixels.push_back(d.cache.image(p));
-    labels.push_back(d.labels[p]);
-  }
-  TrainingBatch batch;
-  batch.step = step;
-  torch::Tensor images = to_float_batch(pixels.data(), static_cast<int>(pixels.size()), kSize, kSize);
-  images = augment_batch(images, AugmentOptions{}, derive_seed(kSeed, static_cast<uint64_t>(step)));
-  images = normalize(images, d.norm.mean, d.norm.std);
-  if (channels_last) images = images.contiguous(torch::MemoryFormat::ChannelsLast);
-  batch.images = images;
-  batch.labels = torch::tensor(labels, torch::kLong);
-  return batch;
+  BatchSource source = g_data->source;
+  source.channels_last = channels_last;
+  return make_training_batch(source, step);
 }
 
 struct Model {
@@ -124,11 +118,7 @@ Model make_model(bool channels_last) {
   torch::manual_seed(0);
   Model m;
   m.net = make_embedding_net(EmbeddingNetOptions{});
-  if (channels_last) {
-    torch::NoGradGuard no_grad;
-    for (auto& p : m.net->parameters())
-      if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
-  }
+  if (channels_last) to_channels_last(m.net);
   m.optimizer = std::make_unique<torch::optim::AdamW>(
       m.net->parameters(), torch::optim::AdamWOptions(1e-3).weight_decay(1e-4));
   m.net->train();

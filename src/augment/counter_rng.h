@@ -1,5 +1,6 @@
 // A small counter-based random generator: every random choice in training is a pure function of
-// (seed, step, ...) so a killed run resumes bit-for-bit, on any standard library and any device.
+// (seed, step, ...), so a killed run resumes with the same batches and augmentation on any standard
+// library and device (the training itself is bit-exact on the CPU at a fixed thread count).
 #pragma once
 
 #include <cstddef>

@@ -5,11 +5,14 @@
 #include <cstdio>
 #include <cstring>
 
+#include <memory>
+
 #include "cli/commands.h"
-#include "cli/run_embeddings.h"
 #include "common/atomic_file.h"
 #include "common/csv.h"
+#include "common/run_lock.h"
 #include "image/decode_many.h"
+#include "inference/run_model.h"
 
 namespace dermsim::cli {
 namespace {
@@ -32,7 +35,7 @@ void write_npy(const std::string& path, const Embeddings& x) {
   write_file_atomic(path, out);
 }
 
-void embed_folder(const RunData& data, LoadedModel& model, const std::string& dir, int tta,
+void embed_folder(const RunData& data, const LoadedModel& model, const std::string& dir, int tta,
                   int threads, const std::string& base) {
   const std::vector<std::string> paths = list_image_files(dir);
   const int size = data.cache.image_size();
@@ -47,11 +50,7 @@ void embed_folder(const RunData& data, LoadedModel& model, const std::string& di
     pixels.push_back(decoded.images[i].pixels.data());
     rows.push_back({image_id_from_path(paths[i]), paths[i]});
   }
-  EmbedOptions options;
-  options.tta = tta;
-  options.channels_last = model.options.channels_last;
-  options.show_progress = true;
-  EmbedResult r = embed_images(model.net, pixels, size, model.normalisation, model.device, options);
+  const EmbedResult r = embed_pixels(model, pixels, size, tta);
   write_npy(base + ".npy", r.embeddings);
   write_csv(base + ".csv", {"image_name", "path"}, rows);
   std::printf("wrote %s.npy (%zu x %d float32) and %s.csv\n", base.c_str(), r.embeddings.size(),
@@ -76,8 +75,11 @@ void add_embed_command(CLI::App& app) {
   cmd->add_option("--device", args->device, "auto | cpu | cuda")->capture_default_str();
   cmd->add_option("--threads", args->threads, "CPU threads (0 = one per core)");
   cmd->callback([args] {
-    RunData data = load_run_data(args->run);
-    LoadedModel model = load_model(data, args->device, args->threads);
+    // Writing into the run (the default --out) takes its lock; writing elsewhere only reads it.
+    std::unique_ptr<RunLock> lock;
+    if (args->out.empty()) lock = std::make_unique<RunLock>(args->run, "embed");
+    const RunData data = load_run_data(args->run);
+    const LoadedModel model = load_model(data, args->device, args->threads);
     if (!args->dir.empty()) {
       embed_folder(data, model, args->dir, args->tta, args->threads,
                    args->out.empty() ? args->run + "/embeddings-folder" : args->out);
@@ -89,7 +91,7 @@ void add_embed_command(CLI::App& app) {
     Embeddings all;
     std::vector<std::vector<std::string>> rows;
     for (Part part : parts) {
-      PartEmbeddings e = embed_part(model.net, data, part, model, args->tta, true);
+      PartEmbeddings e = embed_part(model, data, part, args->tta, true);
       all.dim = e.x.dim;
       all.values.insert(all.values.end(), e.x.values.begin(), e.x.values.end());
       for (size_t j = 0; j < e.indices.size(); ++j)

@@ -3,11 +3,13 @@
 // one, else the prototype difference |e - mu_benign|^2 - |e - mu_malignant|^2 (smooth, unlike kNN).
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "augment/augment.h"
 #include "cli/commands.h"
-#include "cli/run_embeddings.h"
+#include "classify/prototype.h"
+#include "inference/run_model.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "image/encode.h"
@@ -22,26 +24,23 @@ struct ExplainArgs {
   int size = 256, threads = 0;
 };
 
-// Class means of the training split's embeddings (not renormalised: the mean is the least-squares
-// centre the score's distances refer to).
-std::pair<torch::Tensor, torch::Tensor> class_prototypes(LoadedModel& model, const RunData& data) {
-  PartEmbeddings train = embed_part(model.net, data, Part::kTrain, model, 1, false);
-  const int64_t dim = train.x.dim;
-  torch::Tensor x = torch::from_blob(train.x.values.data(), {static_cast<int64_t>(train.y.size()), dim},
-                                     torch::kFloat).clone();
-  std::vector<int64_t> benign, malignant;
-  for (size_t i = 0; i < train.y.size(); ++i) (train.y[i] == 1 ? malignant : benign).push_back(static_cast<int64_t>(i));
-  if (benign.empty() || malignant.empty())
+// The class prototypes of the run's training embeddings: the same means the prototype classifier
+// fits, as tensors for the differentiable score.
+std::pair<torch::Tensor, torch::Tensor> class_prototypes(const LoadedModel& model, const RunData& data) {
+  const PartEmbeddings train = embed_part(model, data, Part::kTrain, 1, false);
+  if (std::count(train.y.begin(), train.y.end(), 1) == 0 || std::count(train.y.begin(), train.y.end(), 0) == 0)
     throw UserError(data.run.split() + ": the training split needs benign and malignant images for the "
                     "class prototypes");
-  auto mean_of = [&x](const std::vector<int64_t>& rows) {
-    return x.index_select(0, torch::tensor(rows, torch::kLong)).mean(0);
+  PrototypeClassifier prototypes;
+  prototypes.fit(train.x, train.y);
+  auto as_tensor = [](const std::vector<double>& mean) {
+    return torch::tensor(mean, torch::kDouble).to(torch::kFloat);
   };
-  return {mean_of(benign), mean_of(malignant)};
+  return {as_tensor(prototypes.prototype(0)), as_tensor(prototypes.prototype(1))};
 }
 
 void run_explain(const ExplainArgs& args) {
-  RunData data = load_run_data(args.run);
+  const RunData data = load_run_data(args.run);
   LoadedModel model = load_model(data, args.device, args.threads);
   const int size = data.cache.image_size();
 
@@ -49,7 +48,7 @@ void run_explain(const ExplainArgs& args) {
   RgbImage& image = query.image;
   const std::string& image_id = query.id;
 
-  const bool has_head = model.options.loss == "bce" || model.options.head_weight > 0;
+  const bool has_head = model.has_head();
   std::string score_kind = args.score == "auto" ? (has_head ? "head" : "prototype") : args.score;
   if (score_kind == "head" && !has_head)
     throw UserError("--score head: run " + args.run + " trained no classification head (loss " +

@@ -5,14 +5,16 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
 
 #include "cli/commands.h"
-#include "cli/run_embeddings.h"
 #include "common/csv.h"
 #include "common/error.h"
 #include "common/progress.h"
 #include "data/metadata.h"
 #include "image/decode_many.h"
+#include "inference/model_card.h"
+#include "inference/run_model.h"
 
 namespace dermsim::cli {
 namespace {
@@ -45,20 +47,32 @@ std::vector<std::string> input_paths(const PredictArgs& args) {
   return args.files;
 }
 
+// Rows are keyed by image id (the file name without extension): two inputs with one id would give
+// two rows nobody can tell apart, so they are refused.
+void require_unique_ids(const std::vector<std::string>& paths) {
+  std::map<std::string, std::string> first_path;
+  for (const auto& path : paths) {
+    auto [it, added] = first_path.emplace(image_id_from_path(path), path);
+    if (!added)
+      throw UserError(path + ": same image id '" + it->first + "' as " + it->second +
+                      "; give each input a distinct file name");
+  }
+}
+
 void run_predict(const PredictArgs& args) {
-  RunData data = load_run_data(args.run);
-  LoadedModel model = load_model(data, args.device, args.threads);
-  ChosenClassifier chosen = load_chosen_classifier(data.run);
+  const RunData data = load_run_data(args.run);
+  const LoadedModel model = load_model(data, args.device, args.threads);
+  const ModelCard chosen = load_model_card(data.run, model.checkpoint_id);
   const std::vector<std::string> paths = input_paths(args);
   if (paths.empty()) throw UserError("predict: no images given (IMAGE..., --dir or --csv)");
+  require_unique_ids(paths);
   const int size = data.cache.image_size();
   const FitMode fit = fit_mode_of(data);
-  EmbedOptions embed_options;
-  embed_options.tta = args.tta > 0 ? args.tta : chosen.tta;
-  embed_options.channels_last = model.options.channels_last;
+  const int tta = args.tta > 0 ? args.tta : chosen.tta;
 
   std::vector<std::vector<std::string>> rows;
   long unreadable = 0, flagged = 0;
+  std::string first_error;
   ProgressBar bar("predict", static_cast<long long>(paths.size()), "img");
   for (size_t begin = 0; begin < paths.size(); begin += kChunk) {
     std::vector<std::string> chunk(paths.begin() + begin,
@@ -70,16 +84,16 @@ void run_predict(const PredictArgs& args) {
       if (!decoded.errors[i].empty()) {
         std::fprintf(stderr, "%swarning: skipped: %s\n", isatty(2) ? "\r\033[K" : "",
                      decoded.errors[i].c_str());
-        ++unreadable;
+        if (unreadable++ == 0) first_error = decoded.errors[i];
         continue;
       }
       pixels.push_back(decoded.images[i].pixels.data());
       ok.push_back(i);
     }
     if (!pixels.empty()) {
-      EmbedResult embedded = embed_images(model.net, pixels, size, model.normalisation,
-                                          model.device, embed_options);
-      std::vector<double> p = malignancy_probability(chosen, embedded);
+      const EmbedResult embedded = embed_pixels(model, pixels, size, tta);
+      const std::vector<double> p =
+          malignancy_probability(chosen, embedded.embeddings, embedded.head_logits);
       for (size_t j = 0; j < ok.size(); ++j) {
         const bool malignant = p[j] >= chosen.threshold;
         flagged += malignant;
@@ -93,6 +107,8 @@ void run_predict(const PredictArgs& args) {
     bar.advance(static_cast<long long>(chunk.size()));
   }
   bar.finish();
+  if (rows.empty()) throw UserError("predict: none of the " + std::to_string(paths.size()) +
+                                    " images could be read (first: " + first_error + ")");
   std::vector<std::string> header{"image_name", "target"};
   if (!args.kaggle) header.push_back("malignant_at_threshold");
   write_csv(args.out, header, rows);

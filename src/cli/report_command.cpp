@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "common/run_lock.h"
 #include "report/html_report.h"
 
 namespace dermsim::cli {
@@ -15,7 +16,10 @@ void add_report_command(CLI::App& app) {
   cmd->add_option("--run", *run, "evaluated run folder")->required();
   cmd->add_option("--split", *split, "the evaluated split to report")->capture_default_str()
       ->check(CLI::IsMember({"val", "test"}));
-  cmd->callback([run, split] { std::printf("wrote %s\n", write_html_report(*run, *split).c_str()); });
+  cmd->callback([run, split] {
+    RunLock lock(*run, "report");
+    std::printf("wrote %s\n", write_html_report(*run, *split).c_str());
+  });
 }
 
 }  // namespace dermsim::cli

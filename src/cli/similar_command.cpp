@@ -6,7 +6,7 @@
 
 #include "classify/retrieval.h"
 #include "cli/commands.h"
-#include "cli/run_embeddings.h"
+#include "inference/run_model.h"
 #include "common/error.h"
 
 namespace dermsim::cli {
@@ -19,18 +19,16 @@ struct SimilarArgs {
 };
 
 void run_similar(const SimilarArgs& args) {
-  RunData data = load_run_data(args.run);
-  LoadedModel model = load_model(data, args.device, args.threads);
+  const RunData data = load_run_data(args.run);
+  const LoadedModel model = load_model(data, args.device, args.threads);
   const int size = data.cache.image_size();
 
   QueryImage query_image = load_query_image(data, args.image);
   const std::string patient = args.patient.empty() ? query_image.patient : args.patient;
   std::vector<const uint8_t*> query_pixels{query_image.image.pixels.data()};
 
-  EmbedOptions options;
-  options.channels_last = model.options.channels_last;
-  EmbedResult query = embed_images(model.net, query_pixels, size, model.normalisation, model.device, options);
-  PartEmbeddings reference = embed_part(model.net, data, Part::kTrain, model, 1, false);
+  const EmbedResult query = embed_pixels(model, query_pixels, size, 1);
+  const PartEmbeddings reference = embed_part(model, data, Part::kTrain, 1, false);
   std::vector<Neighbour> neighbours =
       nearest_neighbours(reference.x, query.embeddings.row(0), args.k, &reference.groups,
                          patient.empty() ? nullptr : &patient);

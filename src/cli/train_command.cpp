@@ -3,12 +3,49 @@
 
 #include <cstdio>
 
+#include <utility>
+#include <vector>
+
 #include "cli/commands.h"
 #include "common/error.h"
 #include "common/progress.h"
+#include "common/run_lock.h"
+#include "inference/validation.h"
 #include "train/trainer.h"
 
 namespace dermsim::cli {
+
+namespace {
+
+// Each flag and the option (a to_json key of TrainOptions) it sets: what `--resume` compares.
+const std::vector<std::pair<const char*, const char*>> kFlagKeys = {
+    {"--backbone", "backbone"}, {"--init-weights", "init_weights"}, {"--embed-dim", "embed_dim"},
+    {"--loss", "loss"}, {"--margin", "margin"}, {"--mining", "mining"},
+    {"--head-weight", "head_weight"}, {"--classes-per-batch", "classes_per_batch"},
+    {"--images-per-class", "images_per_class"}, {"--benign-fraction", "benign_fraction"},
+    {"--epochs", "epochs"}, {"--optimizer", "optimizer"}, {"--lr", "learning_rate"},
+    {"--weight-decay", "weight_decay"}, {"--seed", "seed"}, {"--device", "device"},
+    {"--threads", "threads"}, {"--no-augment", "augment.enabled"},
+    {"--max-rotation", "augment.max_rotation_degrees"}};
+
+void run_train(const std::string& run, TrainRequest& request, long stop_after_steps) {
+  RunLock lock(run, "train");
+  const RunData data = load_run_data(run);
+  TrainingSetup setup = start_training(data, request);
+  for (const auto& note : setup.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
+  if (setup.resumed)
+    std::fprintf(stderr, "resuming %s at step %ld\n", run.c_str(), setup.progress.step);
+  const Validator validate = make_knn_validator(data, setup.options, setup.device);
+  EpochRecorder recorder(data.run, data.training_inputs());
+  const TrainSummary s = train_embedding_net(data, setup, validate, recorder, stop_after_steps);
+  std::printf("trained %s: %ld steps (%d epochs) in %s, %.1f images/s, data wait %.1f%%\n",
+              run.c_str(), s.steps, s.epochs, human_duration(s.seconds).c_str(),
+              s.images_per_second, 100 * s.data_wait_fraction);
+  std::printf("best validation AUC %.4f at epoch %d (kNN on embeddings) -> %s/checkpoint-best.pt\n",
+              s.best_val_auc, s.best_epoch, run.c_str());
+}
+
+}  // namespace
 
 void add_train_command(CLI::App& app) {
   struct Args {
@@ -61,19 +98,19 @@ void add_train_command(CLI::App& app) {
   cmd->add_flag("--no-augment", args->no_augment, "train without augmentation");
   cmd->add_option("--max-rotation", o.augment.max_rotation_degrees, "rotation range, degrees")
       ->capture_default_str();
-  cmd->add_flag("--resume", args->resume, "continue from RUN/checkpoint-last.pt");
+  cmd->add_flag("--resume", args->resume,
+                "continue from RUN/checkpoint-last.pt with its options (a changed option is refused)");
   cmd->add_option("--stop-after-steps", args->stop_after_steps,
                   "stop after this many steps (as if interrupted); for tests")
       ->group("");
-  cmd->callback([args] {
-    args->options.augment.enabled = !args->no_augment;
-    TrainSummary s = train_embedding_net(args->run, args->options, args->resume,
-                                         args->stop_after_steps);
-    std::printf("trained %s: %ld steps (%d epochs) in %s, %.1f images/s, data wait %.1f%%\n",
-                args->run.c_str(), s.steps, s.epochs, human_duration(s.seconds).c_str(),
-                s.images_per_second, 100 * s.data_wait_fraction);
-    std::printf("best validation AUC %.4f at epoch %d (kNN on embeddings) -> %s/checkpoint-best.pt\n",
-                s.best_val_auc, s.best_epoch, args->run.c_str());
+  cmd->callback([args, cmd] {
+    TrainRequest request;
+    request.options = args->options;
+    request.options.augment.enabled = !args->no_augment;
+    request.resume = args->resume;
+    for (const auto& [flag, key] : kFlagKeys)
+      if (cmd->count(flag) > 0) request.given.push_back(key);
+    run_train(args->run, request, args->stop_after_steps);
   });
 }
 

@@ -1,5 +1,7 @@
 #include "common/progress.h"
 
+#include <exception>
+
 #include <unistd.h>
 
 #include <cmath>
@@ -9,9 +11,16 @@ namespace dermsim {
 
 ProgressBar::ProgressBar(std::string label, long long total, std::string unit)
     : label_(std::move(label)), unit_(std::move(unit)), total_(total),
-      start_(std::chrono::steady_clock::now()), last_draw_(start_), tty_(::isatty(2)) {}
+      start_(std::chrono::steady_clock::now()), last_draw_(start_), tty_(::isatty(2)),
+      exceptions_at_start_(std::uncaught_exceptions()) {}
 
-ProgressBar::~ProgressBar() { finish(); }
+ProgressBar::~ProgressBar() {
+  if (std::uncaught_exceptions() > exceptions_at_start_) {
+    if (tty_) std::fputs("\r\033[K", stderr);
+    return;
+  }
+  finish();
+}
 
 double ProgressBar::elapsed_seconds() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();

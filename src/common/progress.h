@@ -13,7 +13,7 @@ namespace dermsim {
 class ProgressBar {
  public:
   ProgressBar(std::string label, long long total, std::string unit = "it");
-  ~ProgressBar();
+  ~ProgressBar();  // finish(), unless an exception is unwinding: then it only clears its line
 
   void advance(long long n = 1);
   void set_status(std::string status);  // e.g. "loss 0.213"
@@ -30,6 +30,7 @@ class ProgressBar {
   std::chrono::steady_clock::time_point start_, last_draw_;
   std::mutex mutex_;
   bool tty_ = false, finished_ = false;
+  int exceptions_at_start_ = 0;  // a bar destroyed by an error prints nothing (one-line errors)
 };
 
 // "1.2 MB", "3.4 GB": sizes for summaries.

@@ -1,6 +1,8 @@
 #include "common/run_dir.h"
 
+#include <ctime>
 #include <filesystem>
+#include <vector>
 
 #include "common/atomic_file.h"
 #include "common/error.h"
@@ -17,6 +19,51 @@ RunDir open_run(const std::string& root) {
     throw UserError(root + ": not a prepared run (no manifest.json); run `dermsim prepare --out " +
                     root + "` first");
   return run;
+}
+
+namespace {
+
+bool made_by_training(const std::string& name) {
+  auto starts = [&](const char* prefix) { return name.rfind(prefix, 0) == 0; };
+  return name == "train.json" || name == "training-log.csv" || name == "model.json" ||
+         name == "report.html" || starts("checkpoint-") || starts("metrics-") || starts("scores-") ||
+         starts("embeddings-");
+}
+
+std::string utc_stamp() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H-%M-%SZ", &utc);
+  return text;
+}
+
+}  // namespace
+
+bool has_training(const RunDir& run) {
+  namespace fs = std::filesystem;
+  return fs::exists(run.train_config()) || fs::exists(run.checkpoint_last()) ||
+         fs::exists(run.checkpoint_best());
+}
+
+std::string set_aside_training(const RunDir& run) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> files;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(run.root, error))
+    if (entry.is_regular_file() && made_by_training(entry.path().filename().string()))
+      files.push_back(entry.path());
+  if (files.empty()) return "";
+  std::string folder = run.superseded() + "/" + utc_stamp();
+  for (int n = 2; fs::exists(folder); ++n) folder = run.superseded() + "/" + utc_stamp() + "-" + std::to_string(n);
+  fs::create_directories(folder, error);
+  if (error) throw UserError(folder + ": cannot create: " + error.message());
+  for (const auto& file : files) {
+    fs::rename(file, fs::path(folder) / file.filename(), error);
+    if (error) throw UserError(file.string() + ": cannot move to " + folder + ": " + error.message());
+  }
+  return folder;
 }
 
 nlohmann::json read_json_file(const std::string& path) {

@@ -24,10 +24,19 @@ struct RunDir {
   std::string metrics(const std::string& part) const { return root + "/metrics-" + part + ".json"; }
   std::string scores(const std::string& part) const { return root + "/scores-" + part + ".csv"; }
   std::string report() const { return root + "/report.html"; }
+  std::string superseded() const { return root + "/superseded"; }    // set-aside earlier training
 };
 
 // Throws UserError ("RUN: no manifest.json; run `dermsim prepare` first") when the run is not prepared.
 RunDir open_run(const std::string& root);
+
+// Moves everything made by or from a training (train.json, checkpoints, training log, model.json,
+// metrics, scores, embeddings, report) into RUN/superseded/<UTC time>/, so that a new training never mixes with
+// the old one's files and nothing is lost. Returns the folder they went to ("" when there was none).
+std::string set_aside_training(const RunDir& run);
+
+// Whether the run holds files of a training (checkpoints or train.json).
+bool has_training(const RunDir& run);
 
 nlohmann::json read_json_file(const std::string& path);
 void write_json_file(const std::string& path, const nlohmann::json& value);  // atomic, pretty

@@ -1,4 +1,4 @@
-// Decode + fit many image files in parallel for inference (predict, similar, embed --dir, serve).
+// Decode + fit many image files in parallel for inference (predict, similar, embed --dir).
 // A file that cannot be read is reported in `errors`, not fatal: one bad upload must not stop a batch.
 #pragma once
 

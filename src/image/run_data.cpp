@@ -1,7 +1,9 @@
 #include "image/run_data.h"
 
+#include "common/atomic_file.h"
 #include "common/csv.h"
 #include "common/error.h"
+#include "common/hash.h"
 
 namespace dermsim {
 
@@ -35,6 +37,13 @@ RunData load_run_data(const std::string& root) {
   nlohmann::json manifest = read_json_file(run.manifest());
   std::vector<SplitRow> split = read_split_csv(run.split());
   ImageCache cache = ImageCache::open(run.cache());
+  const std::string split_id = content_hash_hex(read_file(run.split()));
+  const std::string remedy = "run `dermsim prepare --out " + root + "` again";
+  require_made_from(run.manifest(), manifest.value("artefacts", nlohmann::json()),
+                    {{"images.csv", content_hash_hex(read_file(run.images()))},
+                     {"split.csv", split_id},
+                     {"cache.bin", cache.content_id()}},
+                    remedy);
 
   CsvTable table = read_csv(run.images());
   auto column = [&](const char* name) {
@@ -63,11 +72,15 @@ RunData load_run_data(const std::string& root) {
     if (images[i].image_name != split[i].image_name || cache.name(i) != split[i].image_name)
       throw UserError(root + ": row " + std::to_string(i + 1) + " names differ between images.csv, "
                       "split.csv and cache.bin; run `dermsim prepare` again");
-  RunData data{run, manifest, std::move(images), std::move(split), std::move(cache), {}, {}};
-  const auto& norm = manifest.at("normalisation");
-  for (int c = 0; c < 3; ++c) {
-    data.mean[c] = norm.at("mean").at(c);
-    data.std[c] = norm.at("std").at(c);
+  RunData data{run, manifest, std::move(images), std::move(split), std::move(cache), {}, {}, split_id};
+  try {
+    const auto& norm = manifest.at("normalisation");
+    for (int c = 0; c < 3; ++c) {
+      data.mean[c] = norm.at("mean").at(c);
+      data.std[c] = norm.at("std").at(c);
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError(run.manifest() + ": bad normalisation field (" + e.what() + "); " + remedy);
   }
   return data;
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/provenance.h"
 #include "common/run_dir.h"
 #include "data/metadata.h"
 #include "data/split.h"
@@ -23,6 +24,12 @@ struct RunData {
   std::vector<SplitRow> split;
   ImageCache cache;
   std::array<double, 3> mean{}, std{};
+  std::string split_id;  // content hash of split.csv
+
+  // What a training of this run is made from: the identities its checkpoints record.
+  MadeFrom training_inputs() const {
+    return {{"split.csv", split_id}, {"cache.bin", cache.content_id()}};
+  }
 
   std::vector<size_t> indices(Part part) const;
   std::vector<int> labels(const std::vector<size_t>& indices) const;
@@ -30,6 +37,8 @@ struct RunData {
   std::vector<const uint8_t*> pixels(const std::vector<size_t>& indices) const;
 };
 
+// Loads and checks the provenance chain of what prepare wrote: images.csv, split.csv and cache.bin
+// must be the files manifest.json records (else UserError: run `dermsim prepare` again).
 RunData load_run_data(const std::string& root);
 
 }  // namespace dermsim

@@ -1,5 +1,5 @@
 // Every binary metric of one evaluation in one struct, and its JSON form: what training, evaluate,
-// report, serve and score write and read.
+// report and score write and read.
 #pragma once
 
 #include <cstdint>

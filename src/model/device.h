@@ -11,7 +11,8 @@ namespace dermsim {
 torch::Device resolve_device(const std::string& name);
 
 // Sets LibTorch's intra-op threads (its default on Debian's build is 1: ~1.6x slower on 2 cores).
-// threads <= 0 means one per core.
-void configure_cpu_threads(int threads);
+// threads <= 0 means one per core. Returns the count set: it changes floating-point results (the
+// order of reductions), so a run records it.
+int configure_cpu_threads(int threads);
 
 }  // namespace dermsim

@@ -1,5 +1,5 @@
 // Images in, L2-normalised embeddings out: the one path every command uses to embed images (training's
-// validation, evaluate, predict, similar, serve), with optional test-time augmentation.
+// validation, evaluate, predict, similar, embed, explain), with optional test-time augmentation.
 #pragma once
 
 #include <torch/torch.h>

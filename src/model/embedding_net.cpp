@@ -117,4 +117,10 @@ torch::Tensor EmbeddingNetImpl::logit(const torch::Tensor& embeddings) {
 
 EmbeddingNet make_embedding_net(const EmbeddingNetOptions& options) { return EmbeddingNet(options); }
 
+void to_channels_last(EmbeddingNet& net) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : net->parameters())
+    if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+}
+
 }  // namespace dermsim

@@ -63,4 +63,8 @@ TORCH_MODULE(EmbeddingNet);
 // Throws UserError for an unknown backbone or a non-positive embed_dim.
 EmbeddingNet make_embedding_net(const EmbeddingNetOptions& options);
 
+// Convolution weights in channels_last, as PyTorch's model.to(memory_format=...) does: 25-35 %
+// faster training on this CPU (PLATFORM.md).
+void to_channels_last(EmbeddingNet& net);
+
 }  // namespace dermsim

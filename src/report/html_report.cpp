@@ -7,8 +7,11 @@
 #include "common/atomic_file.h"
 #include "common/csv.h"
 #include "common/error.h"
+#include "common/hash.h"
+#include "common/provenance.h"
 #include "common/run_dir.h"
 #include "image/cache.h"
+#include "image/run_data.h"
 #include "image/encode.h"
 #include "metrics/calibration.h"
 #include "metrics/ranking.h"
@@ -238,13 +241,23 @@ std::string base64_encode(const std::string& bytes) {
 }
 
 std::string write_html_report(const std::string& run_root, const std::string& split) {
-  RunDir run = open_run(run_root);
+  const RunData data = load_run_data(run_root);
+  const RunDir& run = data.run;
+  const std::string remedy =
+      "run `dermsim evaluate --run " + run_root + " --split " + split + "` first";
   if (!std::filesystem::exists(run.metrics(split)))
-    throw UserError(run.metrics(split) + ": not found; run `dermsim evaluate --run " + run_root +
-                    " --split " + split + "` first");
-  nlohmann::json manifest = read_json_file(run.manifest());
+    throw UserError(run.metrics(split) + ": not found; " + remedy);
+  if (!std::filesystem::exists(run.checkpoint_best()))
+    throw UserError(run_root + ": not trained (no checkpoint-best.pt); run `dermsim train --run " +
+                    run_root + "` first");
+  const nlohmann::json& manifest = data.manifest;
   nlohmann::json metrics = read_json_file(run.metrics(split));
-  ImageCache cache = ImageCache::open(run.cache());
+  // The metrics, their scores and the network must belong together.
+  require_made_from(run.metrics(split), metrics.value("made_from", nlohmann::json()),
+                    {{"checkpoint-best.pt", content_hash_hex(read_file(run.checkpoint_best()))},
+                     {"scores-" + split + ".csv", content_hash_hex(read_file(run.scores(split)))}},
+                    remedy);
+  const ImageCache& cache = data.cache;
   std::string html = "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>dermsim "
                      "report: " + html_escape(run_root) + "</title><style>" + kStyle +
                      "</style></head><body>";

@@ -1,15 +1,48 @@
 #include "train/checkpoint.h"
 
-#include <cstdio>
 #include <filesystem>
+#include <sstream>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/hash.h"
 #include "model/weights_file.h"
 
 namespace dermsim {
 
+namespace {
+
+std::string remedy_for(const std::string& path) {
+  const std::string run = std::filesystem::path(path).parent_path().string();
+  return "train again: `dermsim train --run " + run + "`";
+}
+
+// Reads the archive from bytes already in memory, so the identity and the weights are one read.
+void load_archive(torch::serialize::InputArchive& archive, const std::string& bytes,
+                  const std::string& path) {
+  try {
+    std::istringstream stream(bytes);
+    archive.load_from(stream);
+  } catch (const c10::Error& e) {
+    throw UserError(path + ": unreadable or incompatible checkpoint: " + e.what_without_backtrace());
+  }
+}
+
+nlohmann::json read_meta(torch::serialize::InputArchive& archive, const std::string& path) {
+  try {
+    c10::IValue meta_value;
+    archive.read("meta", meta_value);
+    return nlohmann::json::parse(meta_value.toStringRef());
+  } catch (const std::exception& e) {  // c10::Error, json::parse_error
+    throw UserError(path + ": checkpoint without readable metadata: " + e.what());
+  }
+}
+
+}  // namespace
+
 void save_checkpoint(const std::string& path, EmbeddingNet& net, torch::optim::Optimizer& optimizer,
-                     const TrainingProgress& progress, const TrainOptions& options) {
+                     const TrainingProgress& progress, const TrainOptions& options,
+                     const MadeFrom& made_from) {
   torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
   net->save(model_archive);
   optimizer.save(optimizer_archive);
@@ -19,21 +52,40 @@ void save_checkpoint(const std::string& path, EmbeddingNet& net, torch::optim::O
                          {"best_score", progress.best_score},
                          {"best_step", progress.best_step},
                          {"history", progress.history},
-                         {"options", to_json(options)}};
+                         {"options", to_json(options)},
+                         {"made_from", to_json(made_from)}};
   archive.write("meta", c10::IValue(meta.dump()));
-  const std::string temp = path + ".tmp";
-  archive.save_to(temp);
-  if (std::rename(temp.c_str(), path.c_str()) != 0)
-    throw UserError(path + ": cannot replace checkpoint");
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  write_file_atomic(path, bytes.str());
 }
 
-TrainingProgress load_checkpoint(const std::string& path, EmbeddingNet& net,
-                                 torch::optim::Optimizer* optimizer) {
+CheckpointInfo read_checkpoint_info(const std::string& path, const MadeFrom& inputs) {
   if (!std::filesystem::exists(path)) throw UserError(path + ": no such checkpoint");
-  torch::serialize::InputArchive archive, model_archive;
-  c10::IValue meta_value;
+  const std::string bytes = read_file(path);
+  torch::serialize::InputArchive archive;
+  load_archive(archive, bytes, path);
+  const nlohmann::json meta = read_meta(archive, path);
+  require_made_from(path, meta.value("made_from", nlohmann::json()), inputs, remedy_for(path));
+  CheckpointInfo info;
+  info.identity = content_hash_hex(bytes);
   try {
-    archive.load_from(path);
+    info.options = train_options_from_json(meta.at("options"), path);
+    info.progress.step = meta.at("step");
+    info.progress.best_score = meta.at("best_score");
+    info.progress.best_step = meta.at("best_step");
+    info.progress.history = meta.at("history");
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError(path + ": bad checkpoint metadata: " + e.what());
+  }
+  return info;
+}
+
+void load_checkpoint_state(const std::string& path, EmbeddingNet& net,
+                           torch::optim::Optimizer* optimizer) {
+  torch::serialize::InputArchive archive, model_archive;
+  load_archive(archive, read_file(path), path);
+  try {
     archive.read("model", model_archive);
     net->load(model_archive);
     if (optimizer) {
@@ -41,17 +93,9 @@ TrainingProgress load_checkpoint(const std::string& path, EmbeddingNet& net,
       archive.read("optimizer", optimizer_archive);
       optimizer->load(optimizer_archive);
     }
-    archive.read("meta", meta_value);
   } catch (const c10::Error& e) {
-    throw UserError(path + ": unreadable or incompatible checkpoint: " + e.what_without_backtrace());
+    throw UserError(path + ": checkpoint does not fit its network: " + e.what_without_backtrace());
   }
-  auto meta = nlohmann::json::parse(meta_value.toStringRef());
-  TrainingProgress progress;
-  progress.step = meta.at("step");
-  progress.best_score = meta.at("best_score");
-  progress.best_step = meta.at("best_step");
-  progress.history = meta.at("history");
-  return progress;
 }
 
 EmbeddingNet make_untrained_net(const TrainOptions& options, const torch::Device& device) {
@@ -67,21 +111,24 @@ EmbeddingNet make_untrained_net(const TrainOptions& options, const torch::Device
   return net;
 }
 
-EmbeddingNet load_trained_net(const RunDir& run, const std::string& which,
-                              const torch::Device& device, TrainOptions* options_out) {
-  if (!std::filesystem::exists(run.train_config()))
-    throw UserError(run.root + ": not trained yet (no train.json); run `dermsim train --run " +
-                    run.root + "` first");
-  TrainOptions options = train_options_from_json(read_json_file(run.train_config()));
+TrainedNet load_trained_net(const RunData& data, const std::string& which, const torch::Device& device) {
+  const RunDir& run = data.run;
+  const std::string path = which == "last" ? run.checkpoint_last() : run.checkpoint_best();
+  if (!std::filesystem::exists(path))
+    throw UserError(run.root + ": not trained yet (no " + std::filesystem::path(path).filename().string() +
+                    "); run `dermsim train --run " + run.root + "` first");
+  const CheckpointInfo info = read_checkpoint_info(path, data.training_inputs());
+  TrainedNet trained;
+  trained.options = info.options;
+  trained.checkpoint_id = info.identity;
   EmbeddingNetOptions net_options;
-  net_options.backbone = options.backbone;
-  net_options.embed_dim = options.embed_dim;
-  EmbeddingNet net = make_embedding_net(net_options);
-  load_checkpoint(which == "last" ? run.checkpoint_last() : run.checkpoint_best(), net, nullptr);
-  net->to(device);
-  net->eval();
-  if (options_out) *options_out = options;
-  return net;
+  net_options.backbone = info.options.backbone;
+  net_options.embed_dim = info.options.embed_dim;
+  trained.net = make_embedding_net(net_options);
+  load_checkpoint_state(path, trained.net, nullptr);
+  trained.net->to(device);
+  trained.net->eval();
+  return trained;
 }
 
 }  // namespace dermsim

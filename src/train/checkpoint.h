@@ -1,6 +1,6 @@
-// Checkpoints: model, optimiser and training progress in one file, written atomically. Sampling and
-// augmentation are pure functions of (seed, step), so (weights, optimiser, step) is the whole state
-// needed to resume a run bit for bit.
+// Checkpoints: model, optimiser, training progress, options and provenance in one file, written
+// atomically. Sampling and augmentation are pure functions of (seed, step), so (weights, optimiser,
+// step) is the whole state needed to resume a run bit for bit on the CPU at the same thread count.
 #pragma once
 
 #include <torch/torch.h>
@@ -9,7 +9,8 @@
 
 #include <string>
 
-#include "common/run_dir.h"
+#include "common/provenance.h"
+#include "image/run_data.h"
 #include "model/embedding_net.h"
 #include "train/train_options.h"
 
@@ -22,17 +23,33 @@ struct TrainingProgress {
   nlohmann::json history = nlohmann::json::array();  // one object per finished epoch
 };
 
+// `made_from`: the identities of the split and cache the network was trained on.
 void save_checkpoint(const std::string& path, EmbeddingNet& net, torch::optim::Optimizer& optimizer,
-                     const TrainingProgress& progress, const TrainOptions& options);
+                     const TrainingProgress& progress, const TrainOptions& options,
+                     const MadeFrom& made_from);
 
-// Loads weights (and the optimiser state when `optimizer` is given). Throws UserError naming the
-// file when it is missing or unreadable.
-TrainingProgress load_checkpoint(const std::string& path, EmbeddingNet& net,
-                                 torch::optim::Optimizer* optimizer);
+// A checkpoint read back: its options, progress and the identity (content hash) of the file.
+struct CheckpointInfo {
+  TrainOptions options;
+  TrainingProgress progress;
+  std::string identity;
+};
+
+// Loads the weights into `net` (built by the caller from info.options: see load_trained_net) and
+// the optimiser state when `optimizer` is given. The checkpoint must have been trained on `inputs`
+// (RunData::training_inputs()); anything else throws UserError naming the file.
+CheckpointInfo read_checkpoint_info(const std::string& path, const MadeFrom& inputs);
+void load_checkpoint_state(const std::string& path, EmbeddingNet& net,
+                           torch::optim::Optimizer* optimizer);
+
+struct TrainedNet {
+  EmbeddingNet net{nullptr};
+  TrainOptions options;
+  std::string checkpoint_id;  // what model.json and metrics record as made from
+};
 
 // The trained network of a run ("best" by validation AUC, or "last"), on `device`, in eval mode.
-EmbeddingNet load_trained_net(const RunDir& run, const std::string& which,
-                              const torch::Device& device, TrainOptions* options_out = nullptr);
+TrainedNet load_trained_net(const RunData& data, const std::string& which, const torch::Device& device);
 
 // The same architecture with its initial (untrained) weights: the floor every result is shown beside.
 EmbeddingNet make_untrained_net(const TrainOptions& options, const torch::Device& device);

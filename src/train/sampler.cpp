@@ -74,53 +74,29 @@ std::vector<size_t> BalancedBatchSampler::malignant_permutation(long pass) const
                             derive_seed(options_.seed, uint64_t(pass), 0, kMalignantStream));
 }
 
-SampledBatch BalancedBatchSampler::sample(long step) const {
-  if (step < 0) throw std::out_of_range("BalancedBatchSampler::sample: negative step");
+std::vector<size_t> BalancedBatchSampler::batch(long step) const {
+  if (step < 0) throw std::out_of_range("BalancedBatchSampler::batch: negative step");
   const long k = options_.images_per_class;
   const long epoch = step / steps_per_epoch_;
-  SampledBatch out;
-  out.indices.reserve(size_t(2 * k));
-  out.repeat.reserve(size_t(2 * k));
+  std::vector<size_t> indices;
+  indices.reserve(size_t(2 * k));
 
   const std::vector<size_t> benign_order = benign_permutation(epoch);
   const long first_in_epoch = (step - epoch * steps_per_epoch_) * k;
   const long used = static_cast<long>(benign_used_);
-  for (long j = 0; j < k; ++j) {
-    const long position = first_in_epoch + j;
-    out.indices.push_back(benign_[benign_order[size_t(position % used)]]);
-    out.repeat.push_back(position >= used);
-  }
+  for (long j = 0; j < k; ++j)
+    indices.push_back(benign_[benign_order[size_t((first_in_epoch + j) % used)]]);
 
   // Malignant draws are numbered globally; pass p covers draws [p*n, (p+1)*n).
   const long n = static_cast<long>(malignant_.size());
-  const long epoch_start = epoch * steps_per_epoch_ * k;
   std::map<long, std::vector<size_t>> orders;  // pass -> permutation, local to this call
-  std::map<long, std::vector<size_t>> inverses;
-  auto order_of = [&](long pass) -> const std::vector<size_t>& {
-    auto it = orders.find(pass);
-    if (it == orders.end()) it = orders.emplace(pass, malignant_permutation(pass)).first;
-    return it->second;
-  };
   for (long j = 0; j < k; ++j) {
     const long draw = step * k + j;
-    const long pass = draw / n;
-    const size_t member = order_of(pass)[size_t(draw % n)];
-    out.indices.push_back(malignant_[member]);
-    // The latest earlier draw of this image is its slot in the previous pass.
-    bool seen_this_epoch = false;
-    if (pass > 0 && pass * n > epoch_start) {
-      auto it = inverses.find(pass - 1);
-      if (it == inverses.end()) {
-        const std::vector<size_t>& previous = order_of(pass - 1);
-        std::vector<size_t> inverse(previous.size());
-        for (size_t slot = 0; slot < previous.size(); ++slot) inverse[previous[slot]] = slot;
-        it = inverses.emplace(pass - 1, std::move(inverse)).first;
-      }
-      seen_this_epoch = (pass - 1) * n + long(it->second[member]) >= epoch_start;
-    }
-    out.repeat.push_back(seen_this_epoch);
+    auto it = orders.find(draw / n);
+    if (it == orders.end()) it = orders.emplace(draw / n, malignant_permutation(draw / n)).first;
+    indices.push_back(malignant_[it->second[size_t(draw % n)]]);
   }
-  return out;
+  return indices;
 }
 
 }  // namespace dermsim

@@ -8,14 +8,13 @@
 //   steps_per_epoch = ceil(n_used / K).
 // - Step s belongs to epoch s / steps_per_epoch; its K benign entries are the next K of that
 //   epoch's permutation. The epoch's last batch, when n_used is not a multiple of K, is filled up
-//   from the start of the same permutation, and those fillers are flagged as repeats.
-//   So within an epoch every used benign image appears exactly once as a non-repeat.
+//   from the start of the same permutation: within an epoch every used benign image appears once,
+//   plus those fillers.
 // - Malignant images are drawn as consecutive shuffled passes over the whole minority class,
 //   counted globally across epochs (pass p has its own seeded permutation): every malignant image
 //   appears once per pass before any appears again, so counts never differ by more than one.
-//   A malignant entry is flagged as a repeat when the same image was already drawn earlier in the
-//   same epoch (oversampling). With fewer than K malignant images, or at a pass boundary, one
-//   batch can hold the same malignant image twice; the flag lets the loss skip such self-pairs.
+//   With fewer than K malignant images, or at a pass boundary, one batch can hold the same
+//   malignant image twice: two augmentations of one lesion, a positive pair like any other.
 // - A batch lists its K benign entries first, then its K malignant ones.
 // Nothing is cached between calls: batch(s) costs one permutation of each class (~0.1 ms at ISIC
 // size), which is noise next to a training step.
@@ -34,19 +33,14 @@ struct SamplerOptions {
   uint64_t seed = 0;
 };
 
-struct SampledBatch {
-  std::vector<size_t> indices;  // into the labels given to the sampler; K benign then K malignant
-  std::vector<bool> repeat;     // parallel to indices: image already drawn earlier in this epoch
-};
-
 class BalancedBatchSampler {
  public:
   // labels: one per TRAIN image, 0 (benign) or 1 (malignant); both classes must be present.
   // Throws UserError for an unsupported option or label.
   BalancedBatchSampler(std::vector<int> labels, SamplerOptions options);
 
-  SampledBatch sample(long step) const;
-  std::vector<size_t> batch(long step) const { return sample(step).indices; }
+  // Indices into the labels given to the sampler: K benign, then K malignant.
+  std::vector<size_t> batch(long step) const;
 
   long steps_per_epoch() const { return steps_per_epoch_; }
   size_t benign_used_per_epoch() const { return benign_used_; }

@@ -1,5 +1,9 @@
 #include "train/train_options.h"
 
+#include <cmath>
+
+#include "common/error.h"
+
 namespace dermsim {
 
 nlohmann::json to_json(const TrainOptions& o) {
@@ -32,7 +36,9 @@ nlohmann::json to_json(const TrainOptions& o) {
             {"hue", a.hue}}}};
 }
 
-TrainOptions train_options_from_json(const nlohmann::json& j) {
+namespace {
+
+TrainOptions parse_train_options(const nlohmann::json& j) {
   TrainOptions o;
   o.backbone = j.at("backbone");
   o.embed_dim = j.at("embed_dim");
@@ -66,6 +72,65 @@ TrainOptions train_options_from_json(const nlohmann::json& j) {
   o.augment.saturation = a.at("saturation");
   o.augment.hue = a.at("hue");
   return o;
+}
+
+// The to_json value at a dotted key ("augment.hue"), for comparing two option sets key by key.
+nlohmann::json value_at(const nlohmann::json& j, const std::string& key) {
+  const size_t dot = key.find('.');
+  if (dot == std::string::npos) return j.value(key, nlohmann::json());
+  return j.contains(key.substr(0, dot)) ? value_at(j[key.substr(0, dot)], key.substr(dot + 1))
+                                        : nlohmann::json();
+}
+
+}  // namespace
+
+TrainOptions train_options_from_json(const nlohmann::json& j, const std::string& source) {
+  try {
+    return parse_train_options(j);
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError(source + ": not a dermsim training configuration (" + e.what() + ")");
+  }
+}
+
+void validate_train_options(const TrainOptions& o) {
+  auto require = [](bool ok, const std::string& what) {
+    if (!ok) throw UserError(what);
+  };
+  auto finite = [](double v) { return std::isfinite(v); };
+  require(finite(o.learning_rate) && o.learning_rate > 0,
+          "--lr " + std::to_string(o.learning_rate) + ": the learning rate must be a positive number");
+  require(finite(o.weight_decay) && o.weight_decay >= 0, "--weight-decay: must be a number >= 0");
+  require(finite(o.margin), "--margin: must be a number");
+  require(finite(o.head_weight) && o.head_weight >= 0, "--head-weight: must be a number >= 0");
+  require(finite(o.benign_fraction) && o.benign_fraction > 0 && o.benign_fraction <= 1,
+          "--benign-fraction: must be in (0, 1]");
+  require(finite(o.warmup_fraction) && o.warmup_fraction >= 0 && o.warmup_fraction < 1,
+          "warmup_fraction: must be in [0, 1)");
+  require(finite(o.augment.max_rotation_degrees), "--max-rotation: must be a number");
+  require(o.loss == "contrastive" || o.loss == "triplet" || o.loss == "bce",
+          "--loss " + o.loss + ": expected contrastive, triplet or bce");
+  require(o.classes_per_batch == 2,
+          "--classes-per-batch " + std::to_string(o.classes_per_batch) +
+              ": melanoma vs benign has 2 classes, so P is 2");
+  require(o.images_per_class >= 2, "--images-per-class: at least 2 (a batch needs positive pairs)");
+  require(o.embed_dim >= 2, "--embed-dim: at least 2");
+  require(o.epochs >= 1, "--epochs: at least 1");
+}
+
+bool may_change_on_resume(const std::string& key) {
+  return key == "threads" || key == "device";
+}
+
+std::vector<std::string> changed_options(const TrainOptions& saved, const TrainOptions& requested,
+                                         const std::vector<std::string>& given) {
+  const nlohmann::json a = to_json(saved), b = to_json(requested);
+  std::vector<std::string> changed;
+  for (const auto& key : given) {
+    if (may_change_on_resume(key)) continue;
+    const nlohmann::json was = value_at(a, key), now = value_at(b, key);
+    if (was != now) changed.push_back(key + " " + now.dump() + " (run: " + was.dump() + ")");
+  }
+  return changed;
 }
 
 double effective_margin(const TrainOptions& o) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "augment/augment.h"
 
@@ -42,7 +43,21 @@ struct TrainOptions {
 };
 
 nlohmann::json to_json(const TrainOptions& options);
-TrainOptions train_options_from_json(const nlohmann::json& value);
+// Throws UserError naming `source` (a file) and the field when `value` is not a TrainOptions object.
+TrainOptions train_options_from_json(const nlohmann::json& value, const std::string& source);
 double effective_margin(const TrainOptions& options);
+
+// Throws UserError naming the option when a value cannot train (NaN or negative learning rate,
+// margin, weight decay; an unknown loss; batches without pairs).
+void validate_train_options(const TrainOptions& options);
+
+// Options (keys of to_json) that cannot change a result bit for bit on a fixed thread count: a
+// resumed run may change them.
+bool may_change_on_resume(const std::string& key);
+
+// The keys among `given` (to_json keys the user set explicitly) whose value in `requested` differs
+// from `saved`, as "key requested (run: saved)".
+std::vector<std::string> changed_options(const TrainOptions& saved, const TrainOptions& requested,
+                                         const std::vector<std::string>& given);
 
 }  // namespace dermsim

@@ -1,13 +1,59 @@
 // Siamese training of the embedding network on class-balanced P x K batches. Each image is embedded
-// once and the loss uses every pair (or triplet) inside the batch. Validation AUC of a kNN on the
-// embeddings after every epoch picks the best checkpoint.
+// once and the loss uses every pair (or triplet) inside the batch. Free functions in the style of
+// pytorch/examples: one epoch's steps (train_epoch), validation passed in as a callback, and what
+// is kept after each epoch (checkpoints, log) left to an EpochRecorder.
 #pragma once
 
+#include <torch/torch.h>
+
+#include <cmath>
+#include <functional>
 #include <string>
 
+#include "model/embedding_net.h"
+#include "train/batch_loader.h"
+#include "train/checkpoint.h"
+#include "train/epoch_recorder.h"
 #include "train/train_options.h"
+#include "train/training_setup.h"
 
 namespace dermsim {
+
+class ProgressBar;
+
+struct TrainSchedule {
+  long steps_per_epoch = 1;
+  long total_steps = 1;
+};
+
+// Linear warm-up, then cosine decay to 1 % of the peak: a pure function of the step, so a resumed
+// run needs no scheduler state.
+double learning_rate_at(long step, const TrainSchedule& schedule, const TrainOptions& options);
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(EmbeddingNet& net, const TrainOptions& options);
+
+// The training loss of one batch's embeddings: contrastive, triplet or BCE (+ a joint BCE head).
+torch::Tensor training_loss(EmbeddingNet& net, const torch::Tensor& embeddings,
+                            const torch::Tensor& labels, const TrainOptions& options);
+
+struct EpochStats {
+  double mean_loss = 0;
+  long steps = 0;
+  double seconds = 0;
+  double learning_rate = 0;  // at the last step
+};
+
+// Steps from progress.step up to the end of its epoch (or end_step, if sooner), batches from
+// `loader`. Throws UserError on a non-finite loss (the last checkpoint on disk stays good).
+EpochStats train_epoch(EmbeddingNet& net, torch::optim::Optimizer& optimizer, BatchLoader& loader,
+                       TrainingProgress& progress, long end_step, const TrainSchedule& schedule,
+                       const TrainOptions& options, ProgressBar* bar);
+
+// Scores the network on held-out images after each epoch (higher AUC = better).
+struct ValidationScore {
+  double auc = NAN, pauc = NAN;
+};
+using Validator = std::function<ValidationScore(EmbeddingNet&)>;
 
 struct TrainSummary {
   long steps = 0;
@@ -19,10 +65,9 @@ struct TrainSummary {
   double data_wait_fraction = 0;  // share of the training time spent waiting for batches
 };
 
-// Trains the run in `run_root` (prepared by `dermsim prepare`). With resume, continues from
-// RUN/checkpoint-last.pt using the options saved in RUN/train.json; `options` is then ignored.
-// stop_after_steps > 0 stops early (tests, benchmarks) as if killed after that many steps.
-TrainSummary train_embedding_net(const std::string& run_root, const TrainOptions& options,
-                                 bool resume, long stop_after_steps = 0);
+// Trains `setup` (see training_setup.h) to its end, or for stop_after_steps more steps (tests, as
+// if killed), validating and recording after every epoch.
+TrainSummary train_embedding_net(const RunData& data, TrainingSetup& setup, const Validator& validate,
+                                 EpochRecorder& recorder, long stop_after_steps = 0);
 
 }  // namespace dermsim

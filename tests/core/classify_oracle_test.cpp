@@ -169,7 +169,7 @@ const OracleRun& oracle() {
     const std::string spec = oracle_spec().dump();
     // ctest runs each test in its own process: share one oracle answer between them, keyed by
     // the exact inputs and the oracle's source.
-    Fnv1a key;
+    ContentHash key;
     key.add(spec);
     key.add(read_file(script));
     const auto tmp = std::filesystem::temp_directory_path();

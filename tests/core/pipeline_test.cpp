@@ -57,8 +57,14 @@ TEST(Pipeline, EveryCommandOnTheHamSample) {
   out = dermsim("evaluate --run " + run + " --split test --strata " + (dir / "strata.csv").string());
   const auto metrics = nlohmann::json::parse(read_file(run + "/metrics-test.json"));
   const double auc = metrics["metrics"]["auc"];
-  EXPECT_GT(auc, 0.5) << "even two short epochs on real lesions should beat chance";
-  EXPECT_FALSE(metrics["untrained_floor"].empty());
+  // What training must show: its chosen classifier beats the same classifiers on the untrained
+  // network, on validation (where the choice is made; the test split is scored once).
+  ASSERT_FALSE(metrics["untrained_floor"].empty());
+  double floor_val_auc = 0;
+  for (const auto& row : metrics["untrained_floor"])
+    floor_val_auc = std::max(floor_val_auc, row["val_auc"].get<double>());
+  EXPECT_GT(metrics["chosen"]["validation_auc"].get<double>(), floor_val_auc)
+      << "trained network no better than its untrained floor on val";
   EXPECT_NE(out.find("precision"), std::string::npos) << "classification report printed";
 
   // Within-stratum AUC equals the AUC of the saved test scores restricted to that stratum.

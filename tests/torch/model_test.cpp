@@ -2,7 +2,6 @@
 // (oneDNN bug guard), serialisation, and resnet18 features against torchvision run in Python.
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -197,31 +196,6 @@ TEST(Resnet18, FeaturesMatchTorchvision) {
   ASSERT_EQ(features.sizes(), expected.sizes());
   EXPECT_LE(max_abs(features - expected), 1e-4 * std::max(1.0, max_abs(expected)));
   fs::remove_all(dir);
-}
-
-// Throughput of one training step (forward + backward), printed, not asserted: run with
-// --gtest_also_run_disabled_tests --gtest_filter='*Throughput*'.
-TEST(EmbeddingNet, DISABLED_TrainingThroughput) {
-  torch::set_num_threads(2);
-  for (const std::string backbone : {"small", "resnet18"}) {
-    auto net = make_embedding_net({backbone, 128});
-    net->train();
-    for (bool channels_last : {false, true}) {
-      auto images = torch::randn({32, 3, 128, 128});
-      if (channels_last) images = images.contiguous(torch::MemoryFormat::ChannelsLast);
-      auto step = [&] {
-        net->zero_grad();
-        net->forward(images).sum().backward();
-      };
-      step();
-      const int steps = backbone == "small" ? 8 : 3;
-      const auto start = std::chrono::steady_clock::now();
-      for (int s = 0; s < steps; ++s) step();
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      std::printf("%s %s: %.1f images/s (forward+backward, batch 32, 128 px, 2 threads)\n",
-                  backbone.c_str(), channels_last ? "channels_last" : "contiguous", 32 * steps / seconds);
-    }
-  }
 }
 
 }  // namespace

@@ -1,0 +1,211 @@
+#include "inference/evaluation.h"
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <numeric>
+
+#include "classify/model_selection.h"
+#include "common/atomic_file.h"
+#include "common/csv.h"
+#include "common/error.h"
+#include "common/hash.h"
+#include "common/logistic_math.h"
+#include "metrics/ranking.h"
+
+namespace dermsim {
+
+namespace {
+
+constexpr size_t kReportExamples = 4;  // malignant queries shown with their neighbours
+constexpr int kReportNeighbours = 5;
+
+// A fitted candidate; a null classifier is the network's joint head (nothing to fit: its scores
+// are the logits).
+std::string family_of(const Candidate& c) { return c.classifier ? c.classifier->name() : "head"; }
+
+std::vector<double> scores_of(const Candidate& c, const PartEmbeddings& part) {
+  if (c.classifier) return c.classifier->predict_proba(part.x);
+  std::vector<double> p;
+  for (double logit : part.head_logits) p.push_back(sigmoid(logit));
+  return p;
+}
+
+std::vector<Candidate> fit_all(const PartEmbeddings& train, const PartEmbeddings& val, bool with_head) {
+  auto auc = [](const std::vector<int>& y, const std::vector<double>& s) { return roc_auc(y, s); };
+  std::vector<Candidate> candidates = fit_candidates(train.x, train.y, val.x, val.y, auc);
+  if (with_head) {
+    Candidate head{"joint BCE head", nullptr, 0};
+    head.validation_score = roc_auc(val.y, scores_of(head, val));
+    candidates.push_back(std::move(head));
+    std::stable_sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+      return a.validation_score > b.validation_score;
+    });
+  }
+  return candidates;
+}
+
+// The best candidate of each family (kNN, prototype, logistic, head), best first, scored on `eval`.
+std::vector<ClassifierRow> rows_per_family(const std::vector<Candidate>& sorted,
+                                           const PartEmbeddings& eval) {
+  std::map<std::string, bool> seen;
+  std::vector<ClassifierRow> rows;
+  for (const auto& c : sorted) {
+    if (seen[family_of(c)]) continue;
+    seen[family_of(c)] = true;
+    const std::vector<double> s = scores_of(c, eval);
+    rows.push_back({c.description, c.validation_score, roc_auc(eval.y, s),
+                    partial_auc_above_tpr(eval.y, s, 0.8), rows.empty()});
+  }
+  return rows;
+}
+
+struct Embedded {
+  PartEmbeddings train, val, eval;
+};
+
+Embedded embed_parts(const LoadedModel& model, const RunData& data, Part part, int tta, bool progress) {
+  Embedded e;
+  e.train = embed_part(model, data, Part::kTrain, tta, progress);
+  e.val = embed_part(model, data, Part::kVal, tta, progress);
+  e.eval = part == Part::kVal ? e.val : embed_part(model, data, part, tta, progress);
+  return e;
+}
+
+// AUC within each stratum (e.g. the image source): a model can score well overall by telling
+// strata apart when a stratum is tied to the label; the within-stratum figure is free of that.
+void stratified_auc(const std::string& strata_csv, const RunData& data, Evaluation& ev) {
+  CsvTable table = read_csv(strata_csv);
+  const int name_col = table.column("image_name");
+  if (table.header.size() < 2 || name_col < 0)
+    throw UserError(strata_csv + ": expected columns image_name,STRATUM");
+  const int stratum_col = name_col == 0 ? 1 : 0;
+  ev.strata_column = table.header[stratum_col];
+  std::map<std::string, std::string> stratum_of;
+  for (const auto& row : table.rows) stratum_of[row[name_col]] = row[stratum_col];
+  std::map<std::string, std::pair<std::vector<int>, std::vector<double>>> groups;
+  for (size_t j = 0; j < ev.eval.indices.size(); ++j) {
+    auto it = stratum_of.find(data.images[ev.eval.indices[j]].image_name);
+    auto& g = groups[it == stratum_of.end() ? "(not listed)" : it->second];
+    g.first.push_back(ev.eval.y[j]);
+    g.second.push_back(ev.scores[j]);
+  }
+  for (const auto& [name, g] : groups) {
+    const long positives = std::count(g.first.begin(), g.first.end(), 1);
+    const bool both = positives > 0 && positives < static_cast<long>(g.first.size());
+    ev.strata.push_back({name, g.first.size(), positives, both ? roc_auc(g.first, g.second) : NAN});
+  }
+}
+
+// For the report's retrieval panel: the nearest training lesions of the most confidently
+// malignant images of the split.
+nlohmann::json retrieval_examples(const RunData& data, const PartEmbeddings& train, const Evaluation& ev) {
+  std::vector<size_t> order(ev.eval.indices.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return ev.scores[a] > ev.scores[b]; });
+  nlohmann::json examples = nlohmann::json::array();
+  for (size_t j : order) {
+    if (examples.size() >= kReportExamples) break;
+    if (ev.eval.y[j] != 1) continue;
+    nlohmann::json neighbours = nlohmann::json::array();
+    for (const Neighbour& n : nearest_neighbours(train.x, ev.eval.x.row(j), kReportNeighbours,
+                                                 &train.groups, &ev.eval.groups[j])) {
+      const auto& r = data.images[train.indices[n.index]];
+      neighbours.push_back({{"image_name", r.image_name}, {"distance", n.distance},
+                            {"target", r.target}, {"diagnosis", r.diagnosis}});
+    }
+    examples.push_back({{"image_name", data.images[ev.eval.indices[j]].image_name},
+                        {"score", ev.scores[j]}, {"target", ev.eval.y[j]}, {"neighbours", neighbours}});
+  }
+  return examples;
+}
+
+// Text that reads back as exactly the same double: saved scores must reproduce the metrics.
+std::string exact_decimal(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.17g", value);
+  return text;
+}
+
+nlohmann::json rows_json(const std::vector<ClassifierRow>& rows) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : rows)
+    out.push_back({{"classifier", r.description}, {"val_auc", r.val_auc}, {"auc", r.auc},
+                   {"pauc", r.pauc}, {"chosen", r.chosen}});
+  return out;
+}
+
+}  // namespace
+
+Evaluation evaluate_run(const RunData& data, const LoadedModel& model, const EvaluateOptions& o) {
+  if (data.indices(Part::kVal).empty())
+    throw UserError(data.run.split() + ": the validation split is empty; prepare with --val > 0");
+  Embedded e = embed_parts(model, data, o.part, o.tta, true);
+  std::vector<Candidate> candidates = fit_all(e.train, e.val, model.has_head());
+  Candidate& chosen = candidates.front();
+  Evaluation ev;
+  const std::vector<double> val_scores = scores_of(chosen, e.val);
+  ev.card.threshold = o.target_sensitivity > 0
+                          ? threshold_for_sensitivity(e.val.y, val_scores, o.target_sensitivity)
+                          : youden_threshold(e.val.y, val_scores);
+  ev.card.threshold_rule = o.target_sensitivity > 0
+                               ? "sensitivity >= " + std::to_string(o.target_sensitivity) + " on val"
+                               : "Youden's J on val";
+  ev.card.description = chosen.description;
+  ev.card.validation_auc = chosen.validation_score;
+  ev.card.tta = o.tta;
+  ev.card.checkpoint_id = model.checkpoint_id;
+  ev.classifiers = rows_per_family(candidates, e.eval);
+  ev.scores = scores_of(chosen, e.eval);
+  ev.card.classifier = std::move(chosen.classifier);
+  ev.eval = std::move(e.eval);
+  ev.metrics = compute_binary_metrics(ev.eval.y, ev.scores, ev.card.threshold, &ev.eval.groups);
+  ev.retrieval = retrieval_metrics(ev.eval.x, ev.eval.y, ev.eval.groups, e.train.x, e.train.y,
+                                   e.train.groups, o.retrieval_k);
+  if (o.with_floor) {
+    Embedded f = embed_parts(untrained_copy(model), data, o.part, o.tta, false);
+    ev.floor = rows_per_family(fit_all(f.train, f.val, false), f.eval);
+    for (auto& row : ev.floor) row.chosen = false;
+  }
+  if (!o.strata_csv.empty()) stratified_auc(o.strata_csv, data, ev);
+  ev.retrieval_examples = retrieval_examples(data, e.train, ev);
+  return ev;
+}
+
+void write_evaluation(const RunData& data, const LoadedModel& model, const EvaluateOptions& o,
+                      const Evaluation& ev) {
+  const RunDir& run = data.run;
+  const std::string split = to_string(o.part);
+  write_json_file(run.model_card(), to_json(ev.card));
+  std::vector<std::vector<std::string>> score_rows;
+  for (size_t j = 0; j < ev.eval.indices.size(); ++j)
+    score_rows.push_back({data.images[ev.eval.indices[j]].image_name, ev.eval.groups[j],
+                          std::to_string(ev.eval.y[j]), exact_decimal(ev.scores[j])});
+  write_csv(run.scores(split), {"image_name", "group", "target", "score"}, score_rows);
+
+  nlohmann::json m = to_json(ev.metrics);
+  m["report_text"] = format_classification_report(ev.metrics.report);
+  nlohmann::json strata = nlohmann::json();
+  for (const auto& s : ev.strata) {
+    if (strata.is_null()) strata = nlohmann::json::array();
+    strata.push_back({{"stratum", s.name}, {"images", s.images}, {"malignant", s.malignant},
+                      {"auc", std::isnan(s.auc) ? nlohmann::json() : nlohmann::json(s.auc)}});
+  }
+  const nlohmann::json out = {
+      {"split", split}, {"tta", o.tta}, {"chosen", to_json(ev.card)},
+      {"classifiers", rows_json(ev.classifiers)}, {"untrained_floor", rows_json(ev.floor)},
+      {"metrics", m},
+      {"retrieval", {{"k", ev.retrieval.k}, {"precision_at_k", ev.retrieval.precision_at_k},
+                     {"map", ev.retrieval.mean_average_precision}, {"queries", ev.retrieval.queries}}},
+      {"train_options", to_json(model.options)},
+      {"retrieval_examples", ev.retrieval_examples},
+      {"strata", strata},
+      {"made_from", {{"checkpoint-best.pt", model.checkpoint_id},
+                     {"model.json", content_hash_hex(read_file(run.model_card()))},
+                     {run.scores(split).substr(run.root.size() + 1),
+                      content_hash_hex(read_file(run.scores(split)))}}}};
+  write_json_file(run.metrics(split), out);
+}
+
+}  // namespace dermsim

@@ -1,0 +1,61 @@
+// What `evaluate` computes: classifiers fitted on the train embeddings, the best chosen on
+// validation with its threshold, scored once on the requested split, side by side with the same
+// classifiers on the untrained network; retrieval metrics and examples for the report.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "classify/retrieval.h"
+#include "image/run_data.h"
+#include "inference/model_card.h"
+#include "inference/run_model.h"
+#include "metrics/summary.h"
+
+namespace dermsim {
+
+struct EvaluateOptions {
+  Part part = Part::kTest;
+  int tta = 1;
+  double target_sensitivity = 0;  // 0 = Youden's J on val
+  bool with_floor = true;
+  int retrieval_k = 8;
+  std::string strata_csv;  // CSV image_name,STRATUM: AUC within each stratum as well
+};
+
+struct ClassifierRow {
+  std::string description;
+  double val_auc = 0, auc = 0, pauc = 0;
+  bool chosen = false;
+};
+
+struct StratumAuc {
+  std::string name;
+  size_t images = 0;
+  long malignant = 0;
+  double auc = 0;  // NaN with one class
+};
+
+struct Evaluation {
+  ModelCard card;                         // the chosen classifier and threshold
+  std::vector<ClassifierRow> classifiers;  // best of each family, best first
+  std::vector<ClassifierRow> floor;        // the same on the untrained network
+  PartEmbeddings eval;                     // the scored split
+  std::vector<double> scores;              // P(malignant) of each image of the split
+  BinaryMetrics metrics;
+  RetrievalMetrics retrieval;
+  std::string strata_column;
+  std::vector<StratumAuc> strata;
+  nlohmann::json retrieval_examples;  // the report's panel: nearest training lesions of top hits
+};
+
+Evaluation evaluate_run(const RunData& data, const LoadedModel& model, const EvaluateOptions& options);
+
+// model.json, metrics-SPLIT.json and scores-SPLIT.csv, each recording the checkpoint it came from.
+// Call while holding the run's lock.
+void write_evaluation(const RunData& data, const LoadedModel& model, const EvaluateOptions& options,
+                      const Evaluation& evaluation);
+
+}  // namespace dermsim

@@ -1,0 +1,70 @@
+#include "inference/model_card.h"
+
+#include <cmath>
+#include <filesystem>
+#include <stdexcept>
+
+#include "common/error.h"
+#include "common/logistic_math.h"
+#include "common/provenance.h"
+
+namespace dermsim {
+
+nlohmann::json to_json(const ModelCard& card) {
+  return {{"classifier", card.classifier ? card.classifier->to_json() : nlohmann::json{{"type", "head"}}},
+          {"classifier_description", card.description},
+          {"threshold", card.threshold},
+          {"threshold_rule", card.threshold_rule},
+          {"validation_auc", card.validation_auc},
+          {"tta", card.tta},
+          {"checkpoint", "best"},
+          {"made_from", {{"checkpoint-best.pt", card.checkpoint_id}}}};
+}
+
+ModelCard load_model_card(const RunDir& run, const std::string& checkpoint_id) {
+  const std::string path = run.model_card();
+  const std::string remedy = "run `dermsim evaluate --run " + run.root + "`";
+  if (!std::filesystem::exists(path))
+    throw UserError(run.root + ": no model.json (no classifier chosen yet); " + remedy + " first");
+  const nlohmann::json j = read_json_file(path);
+  require_made_from(path, j.is_object() ? j.value("made_from", nlohmann::json()) : nlohmann::json(),
+                    {{"checkpoint-best.pt", checkpoint_id}}, remedy);
+  ModelCard card;
+  try {
+    if (j.at("classifier").at("type").get<std::string>() != "head")
+      card.classifier = classifier_from_json(j.at("classifier"));
+  } catch (const UserError& e) {
+    throw UserError(path + ": " + e.what() + "; " + remedy);
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError(path + ": malformed model card (" + e.what() + "); " + remedy);
+  }
+  try {
+    card.description = j.at("classifier_description");
+    card.threshold = j.at("threshold");
+    card.threshold_rule = j.at("threshold_rule");
+    card.validation_auc = j.value("validation_auc", 0.0);
+    card.tta = j.value("tta", 1);
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError(path + ": malformed model card (" + e.what() + "); " + remedy);
+  }
+  if (!std::isfinite(card.threshold) || card.tta < 1 || card.tta > 8)
+    throw UserError(path + ": malformed model card (threshold or tta out of range); " + remedy);
+  card.checkpoint_id = checkpoint_id;
+  return card;
+}
+
+std::vector<double> malignancy_probability(const ModelCard& card, const Embeddings& embeddings,
+                                           const std::vector<double>& head_logits) {
+  if (card.classifier) {
+    try {
+      return card.classifier->predict_proba(embeddings);
+    } catch (const std::invalid_argument& e) {  // an edited card whose sizes do not fit the network
+      throw UserError(std::string("model.json: the classifier does not fit this network: ") + e.what());
+    }
+  }
+  std::vector<double> p;
+  for (double logit : head_logits) p.push_back(sigmoid(logit));
+  return p;
+}
+
+}  // namespace dermsim

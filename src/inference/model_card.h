@@ -1,0 +1,37 @@
+// RUN/model.json, the model card `evaluate` writes and predict / similar / explain / serve read:
+// the classifier chosen on validation, the operating threshold, and the checkpoint it belongs to.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "classify/classifier.h"
+#include "common/run_dir.h"
+
+namespace dermsim {
+
+struct ModelCard {
+  std::unique_ptr<EmbeddingClassifier> classifier;  // null when the chosen one is the joint head
+  std::string description;
+  double threshold = 0.5;
+  std::string threshold_rule;
+  double validation_auc = 0;
+  int tta = 1;
+  std::string checkpoint_id;  // identity of the checkpoint-best.pt it was fitted on
+};
+
+nlohmann::json to_json(const ModelCard& card);
+
+// Reads RUN/model.json and checks that it belongs to the checkpoint with identity `checkpoint_id`
+// (TrainedNet::checkpoint_id). A missing, malformed or stale card throws UserError naming the file
+// and the command that rebuilds it.
+ModelCard load_model_card(const RunDir& run, const std::string& checkpoint_id);
+
+// P(malignant) of each image from its embedding (or, for the joint head, its logit).
+std::vector<double> malignancy_probability(const ModelCard& card, const Embeddings& embeddings,
+                                           const std::vector<double>& head_logits);
+
+}  // namespace dermsim

@@ -1,0 +1,83 @@
+#include "inference/run_model.h"
+
+#include <filesystem>
+
+#include "common/error.h"
+#include "image/decode_many.h"
+#include "model/device.h"
+
+namespace dermsim {
+
+LoadedModel load_model(const RunData& data, const std::string& device_name, int threads) {
+  configure_cpu_threads(threads);
+  LoadedModel model;
+  model.device = resolve_device(device_name);
+  TrainedNet trained = load_trained_net(data, "best", model.device);
+  model.net = trained.net;
+  model.options = trained.options;
+  model.checkpoint_id = trained.checkpoint_id;
+  model.normalisation = Normalisation{data.mean, data.std};
+  return model;
+}
+
+LoadedModel untrained_copy(const LoadedModel& model) {
+  LoadedModel untrained = model;
+  untrained.net = make_untrained_net(model.options, model.device);
+  untrained.checkpoint_id.clear();
+  return untrained;
+}
+
+EmbedResult embed_pixels(const LoadedModel& model, const std::vector<const uint8_t*>& pixels,
+                         int image_size, int tta) {
+  EmbedOptions options;
+  options.tta = tta;
+  options.channels_last = model.options.channels_last;
+  EmbeddingNet net = model.net;  // a handle: embed_images needs a non-const one
+  return embed_images(net, pixels, image_size, model.normalisation, model.device, options);
+}
+
+PartEmbeddings embed_part(const LoadedModel& model, const RunData& data, Part part, int tta,
+                          bool show_progress) {
+  PartEmbeddings out;
+  out.indices = data.indices(part);
+  out.y = data.labels(out.indices);
+  out.groups = data.groups(out.indices);
+  EmbedOptions options;
+  options.tta = tta;
+  options.channels_last = model.options.channels_last;
+  options.show_progress = show_progress;
+  EmbeddingNet net = model.net;
+  EmbedResult r = embed_images(net, data.pixels(out.indices), data.cache.image_size(),
+                               model.normalisation, model.device, options);
+  out.x = std::move(r.embeddings);
+  out.head_logits = std::move(r.head_logits);
+  return out;
+}
+
+FitMode fit_mode_of(const RunData& data) {
+  return data.manifest.at("cache").value("fit", "crop") == "pad" ? FitMode::kPad : FitMode::kCenterCrop;
+}
+
+QueryImage load_query_image(const RunData& data, const std::string& name_or_path) {
+  const int size = data.cache.image_size();
+  QueryImage query;
+  long row = data.cache.index_of(name_or_path);
+  if (row >= 0) {
+    query.image.width = query.image.height = size;
+    const uint8_t* p = data.cache.image(row);
+    query.image.pixels.assign(p, p + static_cast<size_t>(size) * size * 3);
+    query.id = name_or_path;
+  } else {
+    if (!std::filesystem::exists(name_or_path))
+      throw UserError(name_or_path + ": neither an image of this run nor an image file");
+    DecodedImages d = decode_and_fit({name_or_path}, size, fit_mode_of(data));
+    if (!d.errors[0].empty()) throw UserError(d.errors[0]);
+    query.image = std::move(d.images[0]);
+    query.id = image_id_from_path(name_or_path);
+    row = data.cache.index_of(query.id);  // a file of an image the run also holds
+  }
+  if (row >= 0) query.patient = data.split[row].group;
+  return query;
+}
+
+}  // namespace dermsim
