@@ -37,9 +37,8 @@ struct EvaluateArgs {
 nlohmann::json stratified_auc(const std::string& strata_csv, const RunData& data,
                               const PartEmbeddings& eval, const std::vector<double>& scores) {
   CsvTable table = read_csv(strata_csv);
-  if (table.header.size() < 2 || table.column("image_name") < 0)
-    throw UserError(strata_csv + ": expected columns image_name,STRATUM");
-  const int name_col = table.column("image_name");
+  const int name_col = require_column(table, {"image_name"});
+  if (table.header.size() < 2) throw UserError(strata_csv + ": expected columns image_name,STRATUM");
   const int stratum_col = name_col == 0 ? 1 : 0;
   std::map<std::string, std::string> stratum_of;
   for (const auto& row : table.rows) stratum_of[row[name_col]] = row[stratum_col];

@@ -91,6 +91,19 @@ TEST(Csv, OtherErrors) {
   EXPECT_NE(message.find("/nonexistent/dir/file.csv"), std::string::npos) << message;
 }
 
+TEST(Csv, RequireColumnTakesTheFirstSpellingPresentOrNamesWhatIsMissing) {
+  const CsvTable t = parse_csv("isic_id,image,target\nA,B,1\n", "m.csv");
+  EXPECT_EQ(require_column(t, {"image_name", "isic_id", "image"}), 0);
+  EXPECT_EQ(require_column(t, {"target"}), 2);
+  EXPECT_EQ(error_of([&] { require_column(t, {"patient_id"}); }),
+            "m.csv: missing required column 'patient_id'; columns found: isic_id, image, target");
+  EXPECT_EQ(error_of([&] { require_column(t, {"patient_id", "patient"}, "patient id"); }),
+            "m.csv: missing required column 'patient_id' (the patient id; also accepted: "
+            "patient); columns found: isic_id, image, target");
+  EXPECT_EQ(error_of([&] { require_column(t, {"sex"}, "sex"); }),
+            "m.csv: missing required column 'sex' (the sex); columns found: isic_id, image, target");
+}
+
 TEST(Csv, FieldQuotesOnlyWhenNeeded) {
   EXPECT_EQ(csv_field("ISIC_0000001"), "ISIC_0000001");
   EXPECT_EQ(csv_field(""), "");
