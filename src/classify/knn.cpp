@@ -1,12 +1,11 @@
-// k-nearest-neighbour classifier: brute-force Euclidean search over the stored training set.
+// k-nearest-neighbour classifier: the k nearest stored training rows (classify/neighbours) vote.
 #include "classify/knn.h"
 
-#include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
 
+#include "classify/neighbours.h"
 #include "common/base64.h"
 #include "common/error.h"
 
@@ -55,27 +54,18 @@ void KnnClassifier::fit(const Embeddings& x, const std::vector<int>& y) {
 
 double KnnClassifier::proba_one(const float* query, const std::vector<std::string>* train_groups,
                                 const std::string* exclude_group) const {
-  const size_t n = train_y_.size();
-  std::vector<std::pair<double, size_t>> candidates;  // (distance, training index)
-  candidates.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    if (exclude_group != nullptr && (*train_groups)[i] == *exclude_group) continue;
-    candidates.emplace_back(std::sqrt(squared_distance(query, train_x_.row(i), train_x_.dim)), i);
-  }
-  if (candidates.empty()) return 0.5;
-  const size_t k = std::min(static_cast<size_t>(k_), candidates.size());
-  std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(k),
-                    candidates.end());
+  const auto neighbours = nearest_neighbours(train_x_, query, k_, train_groups, exclude_group);
+  if (neighbours.empty()) return 0.5;
 
   bool any_exact = false;
-  for (size_t j = 0; j < k; ++j) any_exact = any_exact || candidates[j].first == 0.0;
+  for (const Neighbour& nb : neighbours) any_exact = any_exact || nb.distance == 0.0;
   double total = 0.0, malignant = 0.0;
-  for (size_t j = 0; j < k; ++j) {
-    const double d = candidates[j].first;
+  for (const Neighbour& nb : neighbours) {
+    const double d = nb.distance;
     double w = 1.0;
     if (distance_weighted_) w = any_exact ? (d == 0.0 ? 1.0 : 0.0) : 1.0 / d;
     total += w;
-    if (train_y_[candidates[j].second] == 1) malignant += w;
+    if (train_y_[nb.index] == 1) malignant += w;
   }
   return total > 0.0 ? malignant / total : 0.0;
 }

@@ -10,7 +10,7 @@
 #include <stdexcept>
 
 #include "classify/model_selection.h"
-#include "classify/retrieval.h"
+#include "classify/neighbours.h"
 #include "cli/commands.h"
 #include "cli/run_embeddings.h"
 #include "common/csv.h"
@@ -18,6 +18,7 @@
 #include "common/logistic_math.h"
 #include "metrics/classification.h"
 #include "metrics/ranking.h"
+#include "metrics/retrieval.h"
 #include "metrics/summary.h"
 
 namespace dermsim::cli {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "classify/classifier.h"
-#include "classify/embeddings.h"
+#include "common/embeddings.h"
 #include "image/resize.h"
 #include "image/run_data.h"
 #include "model/embed.h"

@@ -13,9 +13,9 @@
 
 #include "classify/knn.h"
 #include "classify/logistic.h"
-#include "classify/retrieval.h"
 #include "common/atomic_file.h"
 #include "common/hash.h"
+#include "metrics/retrieval.h"
 
 namespace dermsim {
 namespace {
