@@ -12,6 +12,7 @@
 #include "common/atomic_file.h"
 #include "common/csv.h"
 #include "common/error.h"
+#include "support/oracle.h"
 #include "support/test_support.h"
 
 namespace dermsim {
@@ -146,7 +147,7 @@ TEST(Csv, WriteThenReadRoundTripsAwkwardValues) {
 // Python's csv module writes a random file (CRLF, minimal quoting) and the values it meant as JSON.
 TEST(Csv, AgreesWithPythonCsvModule) {
   if (std::system("/usr/bin/python3 -c 'import csv, json' 2>/dev/null") != 0)
-    GTEST_SKIP() << "/usr/bin/python3 with csv/json not available";
+    ORACLE_UNAVAILABLE("/usr/bin/python3 with csv/json not available");
   auto dir = std::filesystem::temp_directory_path() / ("dermsim_csv_py_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::string script = R"(

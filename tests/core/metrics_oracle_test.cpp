@@ -22,6 +22,7 @@
 #include "metrics/calibration.h"
 #include "metrics/classification.h"
 #include "metrics/ranking.h"
+#include "support/oracle.h"
 #include "support/random.h"
 
 namespace dermsim {
@@ -190,7 +191,7 @@ class MetricsOracle : public ::testing::Test {
   }
 
   void SetUp() override {
-    if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
+    if (!skip_reason_.empty()) ORACLE_UNAVAILABLE(skip_reason_);
     ASSERT_TRUE(failure_.empty()) << failure_;
   }
 
