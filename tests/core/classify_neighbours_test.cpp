@@ -10,17 +10,14 @@
 #include <vector>
 
 #include "classify/neighbours.h"
+#include "support/random.h"
 
 namespace dermsim {
 namespace {
 
 TEST(NearestNeighbours, MatchesBruteForceAndExcludesTheGroup) {
   std::mt19937 rng(9);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  Embeddings reference;
-  reference.dim = 6;
-  reference.values.resize(200 * 6);
-  for (auto& v : reference.values) v = normal(rng);
+  Embeddings reference = testing::random_embeddings(200, 6, rng);
   std::copy(reference.row(4), reference.row(5),
             reference.values.begin() + 6 * 150);  // a tie: 4 and 150
   std::vector<std::string> groups(200);
