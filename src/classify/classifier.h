@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "classify/embeddings.h"
+#include "common/embeddings.h"
 #include "common/error.h"
 
 namespace dermsim {

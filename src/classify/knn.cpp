@@ -1,76 +1,38 @@
-// k-nearest-neighbour classifier: brute-force Euclidean search over the stored training set.
+// k-nearest-neighbour classifier: the k nearest stored training rows (classify/neighbours) vote.
 #include "classify/knn.h"
 
-#include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
 
+#include "classify/neighbours.h"
+#include "common/base64.h"
 #include "common/error.h"
 
 namespace dermsim {
 namespace {
 
-constexpr char kBase64Alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 // Little-endian float32 bytes regardless of host order, so a saved model reads the same anywhere.
 std::string floats_to_base64(const std::vector<float>& values) {
-  std::vector<uint8_t> bytes(values.size() * 4);
+  std::string bytes(values.size() * 4, '\0');
   for (size_t i = 0; i < values.size(); ++i) {
     uint32_t bits;
     std::memcpy(&bits, &values[i], 4);
-    for (int b = 0; b < 4; ++b) bytes[i * 4 + b] = static_cast<uint8_t>(bits >> (8 * b));
+    for (int b = 0; b < 4; ++b) bytes[i * 4 + b] = static_cast<char>((bits >> (8 * b)) & 0xff);
   }
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  for (size_t i = 0; i < bytes.size(); i += 3) {
-    const size_t left = bytes.size() - i;
-    uint32_t chunk = static_cast<uint32_t>(bytes[i]) << 16;
-    if (left > 1) chunk |= static_cast<uint32_t>(bytes[i + 1]) << 8;
-    if (left > 2) chunk |= bytes[i + 2];
-    out += kBase64Alphabet[(chunk >> 18) & 63];
-    out += kBase64Alphabet[(chunk >> 12) & 63];
-    out += left > 1 ? kBase64Alphabet[(chunk >> 6) & 63] : '=';
-    out += left > 2 ? kBase64Alphabet[chunk & 63] : '=';
-  }
-  return out;
+  return base64_encode(bytes);
 }
 
 std::vector<float> base64_to_floats(const std::string& text, const char* field) {
-  auto bad = [&](const std::string& why) {
-    return UserError(std::string("classifier json: field '") + field + "': " + why);
-  };
-  if (text.size() % 4 != 0) throw bad("base64 length is not a multiple of 4");
-  std::vector<uint8_t> bytes;
-  bytes.reserve(text.size() / 4 * 3);
-  for (size_t i = 0; i < text.size(); i += 4) {
-    uint32_t chunk = 0;
-    int padding = 0;
-    for (int c = 0; c < 4; ++c) {
-      const char ch = text[i + c];
-      uint32_t v = 0;
-      if (ch == '=' && i + 4 == text.size() && c >= 2) {
-        ++padding;
-      } else if (padding > 0) {
-        throw bad("base64 data after padding");
-      } else {
-        const char* pos = std::strchr(kBase64Alphabet, ch);
-        if (ch == '\0' || pos == nullptr) throw bad("invalid base64 character");
-        v = static_cast<uint32_t>(pos - kBase64Alphabet);
-      }
-      chunk = (chunk << 6) | v;
-    }
-    bytes.push_back(static_cast<uint8_t>(chunk >> 16));
-    if (padding < 2) bytes.push_back(static_cast<uint8_t>(chunk >> 8));
-    if (padding < 1) bytes.push_back(static_cast<uint8_t>(chunk));
-  }
-  if (bytes.size() % 4 != 0) throw bad("byte count is not a multiple of 4 (float32)");
+  const std::string where = std::string("classifier json: field '") + field + "'";
+  const std::string bytes = base64_decode(text, where);
+  if (bytes.size() % 4 != 0)
+    throw UserError(where + ": byte count is not a multiple of 4 (float32)");
   std::vector<float> values(bytes.size() / 4);
   for (size_t i = 0; i < values.size(); ++i) {
     uint32_t bits = 0;
-    for (int b = 0; b < 4; ++b) bits |= static_cast<uint32_t>(bytes[i * 4 + b]) << (8 * b);
+    for (int b = 0; b < 4; ++b)
+      bits |= static_cast<uint32_t>(static_cast<uint8_t>(bytes[i * 4 + b])) << (8 * b);
     std::memcpy(&values[i], &bits, 4);
   }
   return values;
@@ -92,27 +54,18 @@ void KnnClassifier::fit(const Embeddings& x, const std::vector<int>& y) {
 
 double KnnClassifier::proba_one(const float* query, const std::vector<std::string>* train_groups,
                                 const std::string* exclude_group) const {
-  const size_t n = train_y_.size();
-  std::vector<std::pair<double, size_t>> candidates;  // (distance, training index)
-  candidates.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    if (exclude_group != nullptr && (*train_groups)[i] == *exclude_group) continue;
-    candidates.emplace_back(std::sqrt(squared_distance(query, train_x_.row(i), train_x_.dim)), i);
-  }
-  if (candidates.empty()) return 0.5;
-  const size_t k = std::min(static_cast<size_t>(k_), candidates.size());
-  std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(k),
-                    candidates.end());
+  const auto neighbours = nearest_neighbours(train_x_, query, k_, train_groups, exclude_group);
+  if (neighbours.empty()) return 0.5;
 
   bool any_exact = false;
-  for (size_t j = 0; j < k; ++j) any_exact = any_exact || candidates[j].first == 0.0;
+  for (const Neighbour& nb : neighbours) any_exact = any_exact || nb.distance == 0.0;
   double total = 0.0, malignant = 0.0;
-  for (size_t j = 0; j < k; ++j) {
-    const double d = candidates[j].first;
+  for (const Neighbour& nb : neighbours) {
+    const double d = nb.distance;
     double w = 1.0;
     if (distance_weighted_) w = any_exact ? (d == 0.0 ? 1.0 : 0.0) : 1.0 / d;
     total += w;
-    if (train_y_[candidates[j].second] == 1) malignant += w;
+    if (train_y_[nb.index] == 1) malignant += w;
   }
   return total > 0.0 ? malignant / total : 0.0;
 }

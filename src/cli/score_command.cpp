@@ -14,14 +14,6 @@
 namespace dermsim::cli {
 namespace {
 
-int find_column(const CsvTable& table, std::initializer_list<const char*> names) {
-  for (const char* n : names)
-    if (int c = table.column(n); c >= 0) return c;
-  std::string list;
-  for (const char* n : names) list += std::string(list.empty() ? "" : " or ") + n;
-  throw UserError(table.path + ": no column " + list);
-}
-
 double parse_number(const std::string& text, const CsvTable& table, size_t row, const char* field) {
   try {
     size_t used = 0;
@@ -49,11 +41,11 @@ void add_score_command(CLI::App& app) {
   cmd->add_flag("--json", args->json, "print the metrics as one JSON object");
   cmd->callback([args] {
     CsvTable truth = read_csv(args->truth), pred = read_csv(args->pred);
-    const int t_id = find_column(truth, {"image_name", "isic_id", "image"});
-    const int t_y = find_column(truth, {"target"});
+    const int t_id = require_column(truth, {"image_name", "isic_id", "image"});
+    const int t_y = require_column(truth, {"target"});
     const int t_group = truth.column("patient_id");
-    const int p_id = find_column(pred, {"image_name", "isic_id", "image"});
-    const int p_score = find_column(pred, {"target"});
+    const int p_id = require_column(pred, {"image_name", "isic_id", "image"});
+    const int p_score = require_column(pred, {"target"});
 
     std::map<std::string, size_t> predicted;
     for (size_t i = 0; i < pred.rows.size(); ++i)

@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-#include "classify/retrieval.h"
+#include "classify/neighbours.h"
 #include "cli/commands.h"
 #include "inference/run_model.h"
 #include "common/error.h"

@@ -172,4 +172,24 @@ void write_csv(const std::string& path, const std::vector<std::string>& header,
   write_file_atomic(path, format_csv(header, rows));
 }
 
+int require_column(const CsvTable& table, const std::vector<std::string>& names,
+                   const std::string& role) {
+  if (names.empty()) throw std::logic_error("require_column(" + table.path + "): no names given");
+  for (const auto& name : names)
+    if (int c = table.column(name); c >= 0) return c;
+  auto join = [](auto first, auto last, const char* separator) {
+    std::string out;
+    for (auto it = first; it != last; ++it) out += (it == first ? "" : separator) + *it;
+    return out;
+  };
+  std::vector<std::string> notes;
+  if (!role.empty()) notes.push_back("the " + role);
+  if (names.size() > 1)
+    notes.push_back("also accepted: " + join(names.begin() + 1, names.end(), ", "));
+  std::string message = table.path + ": missing required column '" + names[0] + "'";
+  if (!notes.empty()) message += " (" + join(notes.begin(), notes.end(), "; ") + ")";
+  throw UserError(message + "; columns found: " +
+                  join(table.header.begin(), table.header.end(), ", "));
+}
+
 }  // namespace dermsim

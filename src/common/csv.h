@@ -38,4 +38,10 @@ std::string format_csv(const std::vector<std::string>& header,
 void write_csv(const std::string& path, const std::vector<std::string>& header,
                const std::vector<std::vector<std::string>>& rows);
 
+// The index of the first of `names` (spellings of one column, preferred first) in the table's
+// header. Throws UserError "PATH: missing required column 'A' (the ROLE; also accepted: B, C);
+// columns found: x, y" when none is there; role may be empty.
+int require_column(const CsvTable& table, const std::vector<std::string>& names,
+                   const std::string& role = "");
+
 }  // namespace dermsim

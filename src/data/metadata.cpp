@@ -77,12 +77,9 @@ int find_column(const CsvTable& table, const std::string& given, std::vector<std
                       ") not found; columns found: " + join(table.header));
     return c;
   }
+  if (required) return require_column(table, aliases, role);
   for (const auto& alias : aliases)
     if (int c = table.column(alias); c >= 0) return c;
-  if (required)
-    throw UserError(table.path + ": missing required column '" + aliases[0] + "' (the " + role +
-                    "; also accepted: " + join({aliases.begin() + 1, aliases.end()}) +
-                    "); columns found: " + join(table.header));
   return -1;
 }
 

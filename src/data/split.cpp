@@ -195,12 +195,7 @@ std::vector<SplitRow> read_split_csv(const std::string& path) {
   CsvTable table = read_csv(path);
   const char* names[] = {"image_name", "group", "target", "part", "fold"};
   int col[5];
-  for (int c = 0; c < 5; ++c)
-    if ((col[c] = table.column(names[c])) < 0) {
-      std::string found;
-      for (const auto& h : table.header) found += (found.empty() ? "" : ", ") + h;
-      throw UserError(path + ": missing required column '" + names[c] + "'; columns found: " + found);
-    }
+  for (int c = 0; c < 5; ++c) col[c] = require_column(table, {names[c]});
   std::vector<SplitRow> rows;
   std::unordered_map<std::string, long> line_of_image;
   for (size_t r = 0; r < table.rows.size(); ++r) {

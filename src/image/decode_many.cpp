@@ -1,11 +1,10 @@
 #include "image/decode_many.h"
 
 #include <algorithm>
-#include <atomic>
 #include <filesystem>
-#include <thread>
 
 #include "common/error.h"
+#include "common/parallel_for.h"
 #include "image/decode.h"
 
 namespace dermsim {
@@ -15,22 +14,13 @@ DecodedImages decode_and_fit(const std::vector<std::string>& paths, int size, Fi
   DecodedImages out;
   out.images.resize(paths.size());
   out.errors.resize(paths.size());
-  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  threads = std::min<int>(threads, static_cast<int>(std::max<size_t>(1, paths.size())));
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i = next++; i < paths.size(); i = next++) {
-      try {
-        out.images[i] = fit_square(decode_image_file(paths[i], size), size, fit);
-      } catch (const std::exception& e) {
-        out.errors[i] = e.what();
-      }
+  parallel_for(paths.size(), threads, [&](size_t i) {
+    try {
+      out.images[i] = fit_square(decode_image_file(paths[i], size), size, fit);
+    } catch (const std::exception& e) {
+      out.errors[i] = e.what();
     }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  });
   return out;
 }
 

@@ -46,14 +46,11 @@ RunData load_run_data(const std::string& root) {
                     remedy);
 
   CsvTable table = read_csv(run.images());
-  auto column = [&](const char* name) {
-    int c = table.column(name);
-    if (c < 0) throw UserError(run.images() + ": missing column " + name);
-    return c;
-  };
-  const int name_col = column("image_name"), patient_col = column("patient_id"),
-            target_col = column("target"), diagnosis_col = column("diagnosis"),
-            path_col = column("image_path");
+  const int name_col = require_column(table, {"image_name"}),
+            patient_col = require_column(table, {"patient_id"}),
+            target_col = require_column(table, {"target"}),
+            diagnosis_col = require_column(table, {"diagnosis"}),
+            path_col = require_column(table, {"image_path"});
   std::vector<LesionRecord> images;
   for (const auto& row : table.rows) {
     LesionRecord r;

@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "classify/model_selection.h"
+#include "classify/neighbours.h"
 #include "common/atomic_file.h"
 #include "common/csv.h"
 #include "common/error.h"
@@ -76,9 +77,8 @@ Embedded embed_parts(const LoadedModel& model, const RunData& data, Part part, i
 // strata apart when a stratum is tied to the label; the within-stratum figure is free of that.
 void stratified_auc(const std::string& strata_csv, const RunData& data, Evaluation& ev) {
   CsvTable table = read_csv(strata_csv);
-  const int name_col = table.column("image_name");
-  if (table.header.size() < 2 || name_col < 0)
-    throw UserError(strata_csv + ": expected columns image_name,STRATUM");
+  const int name_col = require_column(table, {"image_name"});
+  if (table.header.size() < 2) throw UserError(strata_csv + ": expected columns image_name,STRATUM");
   const int stratum_col = name_col == 0 ? 1 : 0;
   ev.strata_column = table.header[stratum_col];
   std::map<std::string, std::string> stratum_of;

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "classify/retrieval.h"
 #include "image/run_data.h"
 #include "inference/model_card.h"
 #include "inference/run_model.h"
+#include "metrics/retrieval.h"
 #include "metrics/summary.h"
 
 namespace dermsim {

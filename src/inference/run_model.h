@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "classify/embeddings.h"
+#include "common/embeddings.h"
 #include "image/decode.h"
 #include "image/resize.h"
 #include "image/run_data.h"

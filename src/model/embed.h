@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "classify/embeddings.h"
+#include "common/embeddings.h"
 #include "model/embedding_net.h"
 
 namespace dermsim {

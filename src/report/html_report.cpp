@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "common/atomic_file.h"
+#include "common/base64.h"
 #include "common/csv.h"
 #include "common/error.h"
 #include "common/hash.h"
@@ -223,22 +224,6 @@ std::string retrieval_section(const nlohmann::json& metrics, const ImageCache& c
 }
 
 }  // namespace
-
-std::string base64_encode(const std::string& bytes) {
-  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  for (size_t i = 0; i < bytes.size(); i += 3) {
-    uint32_t chunk = uint32_t(uint8_t(bytes[i])) << 16;
-    if (i + 1 < bytes.size()) chunk |= uint32_t(uint8_t(bytes[i + 1])) << 8;
-    if (i + 2 < bytes.size()) chunk |= uint8_t(bytes[i + 2]);
-    out += table[(chunk >> 18) & 63];
-    out += table[(chunk >> 12) & 63];
-    out += i + 1 < bytes.size() ? table[(chunk >> 6) & 63] : '=';
-    out += i + 2 < bytes.size() ? table[chunk & 63] : '=';
-  }
-  return out;
-}
 
 std::string write_html_report(const std::string& run_root, const std::string& split) {
   const RunData data = load_run_data(run_root);

@@ -11,7 +11,4 @@ namespace dermsim {
 // ("test" normally). Returns the path written.
 std::string write_html_report(const std::string& run_root, const std::string& split = "test");
 
-// Standard base64 (RFC 4648) for data: URIs.
-std::string base64_encode(const std::string& bytes);
-
 }  // namespace dermsim

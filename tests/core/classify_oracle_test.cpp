@@ -13,9 +13,11 @@
 
 #include "classify/knn.h"
 #include "classify/logistic.h"
-#include "classify/retrieval.h"
 #include "common/atomic_file.h"
 #include "common/hash.h"
+#include "metrics/retrieval.h"
+#include "support/oracle.h"
+#include "support/random.h"
 
 namespace dermsim {
 namespace {
@@ -23,7 +25,7 @@ namespace {
 constexpr char kPython[] = "/usr/bin/python3";
 constexpr int kOracleMissingPackages = 77;  // classify_oracle.py's exit code for missing packages
 
-Embeddings random_embeddings(size_t n, int dim, std::mt19937& rng);
+using testing::random_embeddings;
 void copy_row(const Embeddings& from, size_t i, Embeddings& to, size_t j);
 
 struct KnnCase {
@@ -199,22 +201,13 @@ const OracleRun& oracle() {
   return run;
 }
 
-// Skips when the oracle cannot run; fails (not skips) when it ran and crashed.
+// Skips (fails in CI) when the oracle cannot run; always fails when it ran and crashed.
 #define REQUIRE_ORACLE()                                                         \
   do {                                                                           \
     ASSERT_EQ(oracle().skip_reason.rfind("ORACLE FAILED", 0), std::string::npos) \
         << oracle().skip_reason;                                                 \
-    if (!oracle().skip_reason.empty()) GTEST_SKIP() << oracle().skip_reason;     \
+    if (!oracle().skip_reason.empty()) ORACLE_UNAVAILABLE(oracle().skip_reason); \
   } while (false)
-
-Embeddings random_embeddings(size_t n, int dim, std::mt19937& rng) {
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  Embeddings e;
-  e.dim = dim;
-  e.values.resize(n * static_cast<size_t>(dim));
-  for (auto& v : e.values) v = normal(rng);
-  return e;
-}
 
 void copy_row(const Embeddings& from, size_t i, Embeddings& to, size_t j) {
   std::copy(from.row(i), from.row(i) + from.dim,

@@ -11,16 +11,13 @@
 #include "classify/logistic.h"
 #include "classify/prototype.h"
 #include "common/error.h"
+#include "support/random.h"
 
 namespace dermsim {
 namespace {
 
 Embeddings unit_rows(size_t n, int dim, std::mt19937& rng) {
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  Embeddings e;
-  e.dim = dim;
-  e.values.resize(n * static_cast<size_t>(dim));
-  for (auto& v : e.values) v = normal(rng);
+  Embeddings e = testing::random_embeddings(n, dim, rng);
   for (size_t i = 0; i < n; ++i) {  // L2-normalised, like the network's embeddings
     double norm = 0;
     for (int d = 0; d < dim; ++d) norm += e.values[i * dim + d] * e.values[i * dim + d];

@@ -12,6 +12,7 @@
 #include "common/atomic_file.h"
 #include "common/csv.h"
 #include "common/error.h"
+#include "support/oracle.h"
 #include "support/test_support.h"
 
 namespace dermsim {
@@ -91,6 +92,19 @@ TEST(Csv, OtherErrors) {
   EXPECT_NE(message.find("/nonexistent/dir/file.csv"), std::string::npos) << message;
 }
 
+TEST(Csv, RequireColumnTakesTheFirstSpellingPresentOrNamesWhatIsMissing) {
+  const CsvTable t = parse_csv("isic_id,image,target\nA,B,1\n", "m.csv");
+  EXPECT_EQ(require_column(t, {"image_name", "isic_id", "image"}), 0);
+  EXPECT_EQ(require_column(t, {"target"}), 2);
+  EXPECT_EQ(error_of([&] { require_column(t, {"patient_id"}); }),
+            "m.csv: missing required column 'patient_id'; columns found: isic_id, image, target");
+  EXPECT_EQ(error_of([&] { require_column(t, {"patient_id", "patient"}, "patient id"); }),
+            "m.csv: missing required column 'patient_id' (the patient id; also accepted: "
+            "patient); columns found: isic_id, image, target");
+  EXPECT_EQ(error_of([&] { require_column(t, {"sex"}, "sex"); }),
+            "m.csv: missing required column 'sex' (the sex); columns found: isic_id, image, target");
+}
+
 TEST(Csv, FieldQuotesOnlyWhenNeeded) {
   EXPECT_EQ(csv_field("ISIC_0000001"), "ISIC_0000001");
   EXPECT_EQ(csv_field(""), "");
@@ -133,7 +147,7 @@ TEST(Csv, WriteThenReadRoundTripsAwkwardValues) {
 // Python's csv module writes a random file (CRLF, minimal quoting) and the values it meant as JSON.
 TEST(Csv, AgreesWithPythonCsvModule) {
   if (std::system("/usr/bin/python3 -c 'import csv, json' 2>/dev/null") != 0)
-    GTEST_SKIP() << "/usr/bin/python3 with csv/json not available";
+    ORACLE_UNAVAILABLE("/usr/bin/python3 with csv/json not available");
   auto dir = std::filesystem::temp_directory_path() / ("dermsim_csv_py_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::string script = R"(

@@ -15,6 +15,7 @@
 #include "common/error.h"
 #include "image/cache.h"
 #include "image/decode.h"
+#include "support/oracle.h"
 
 namespace dermsim {
 namespace {
@@ -107,7 +108,7 @@ TEST_F(ImageCacheTest, RoundTripMatchesDecodeAndPillow) {
   EXPECT_EQ(cache.index_of("ISIC_not_there"), -1);
 
   if (std::system("/usr/bin/python3 -c 'import PIL' >/dev/null 2>&1") != 0)
-    GTEST_SKIP() << "/usr/bin/python3 with Pillow not available for the independent oracle";
+    ORACLE_UNAVAILABLE("/usr/bin/python3 with Pillow not available for the independent oracle");
   // Pillow's draft() picks the same DCT scale as ours for these sizes (1/2 for 256 and 224 px, 1/4
   // for 640x480 at 100 px), so its decode + crop + resize is an independent reference.
   std::string list;

@@ -15,6 +15,7 @@
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "image/decode.h"
+#include "support/oracle.h"
 
 namespace dermsim {
 namespace {
@@ -116,7 +117,7 @@ TEST(DecodeImage, ShippedJpegsMatchPillowAtFullAndScaledSize) {
     EXPECT_EQ(decode_image_file(path, 300).width, 224) << "never upscales in the DCT domain";
   }
   if (!have_pillow())
-    GTEST_SKIP() << "/usr/bin/python3 with Pillow not available for the pixel oracle";
+    ORACLE_UNAVAILABLE("/usr/bin/python3 with Pillow not available for the pixel oracle");
   const auto dir = fresh_dir("decode_pillow");
   for (const auto& path : {isic[0], isic[1], ham[0], ham[1]}) {
     EXPECT_LE(max_difference(decode_image_file(path, 0), pillow_decode(path, 0, dir)), 1) << path;

@@ -11,6 +11,7 @@
 
 #include "common/atomic_file.h"
 #include "image/resize.h"
+#include "support/oracle.h"
 
 namespace dermsim {
 namespace {
@@ -40,7 +41,7 @@ struct ResizeCase {
 
 TEST(ResizeBilinear, MatchesPillowWithinOneLevel) {
   if (std::system("/usr/bin/python3 -c 'import PIL' >/dev/null 2>&1") != 0)
-    GTEST_SKIP() << "/usr/bin/python3 with Pillow not available for the oracle";
+    ORACLE_UNAVAILABLE("/usr/bin/python3 with Pillow not available for the oracle");
   const std::vector<ResizeCase> cases = {
       {256, 256, 128, 128}, {300, 200, 128, 128}, {97, 61, 32, 20},   {1000, 700, 37, 129},  // down
       {64, 64, 200, 150},   {13, 7, 52, 41},                                                 // up

@@ -18,10 +18,12 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/splitmix64.h"
 #include "metrics/calibration.h"
 #include "metrics/classification.h"
 #include "metrics/ranking.h"
-#include "common/splitmix64.h"
+#include "support/oracle.h"
+#include "support/random.h"
 
 namespace dermsim {
 namespace {
@@ -39,7 +41,7 @@ struct Case {
   double min_tpr = 0.8;
 };
 
-double uniform01(SplitMix64& rng) { return static_cast<double>(rng.next() >> 11) * 0x1.0p-53; }
+using testing::uniform01;
 
 // Labels at a prevalence with both classes present; scores shifted up for malignant cases.
 Case random_case(SplitMix64& rng, const std::string& name, std::size_t n, double prevalence) {
@@ -189,7 +191,7 @@ class MetricsOracle : public ::testing::Test {
   }
 
   void SetUp() override {
-    if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
+    if (!skip_reason_.empty()) ORACLE_UNAVAILABLE(skip_reason_);
     ASSERT_TRUE(failure_.empty()) << failure_;
   }
 

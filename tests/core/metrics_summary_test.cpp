@@ -8,16 +8,17 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/splitmix64.h"
 #include "metrics/calibration.h"
 #include "metrics/classification.h"
 #include "metrics/ranking.h"
-#include "common/splitmix64.h"
 #include "metrics/summary.h"
+#include "support/random.h"
 
 namespace dermsim {
 namespace {
 
-double uniform01(SplitMix64& rng) { return static_cast<double>(rng.next() >> 11) * 0x1.0p-53; }
+using testing::uniform01;
 
 struct Data {
   std::vector<int> y;

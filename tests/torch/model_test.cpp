@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "model/embedding_net.h"
 #include "model/weights_file.h"
+#include "support/oracle.h"
 
 namespace dermsim {
 namespace {
@@ -175,7 +176,8 @@ bool python_has_torchvision() {
 }
 
 TEST(Resnet18, FeaturesMatchTorchvision) {
-  if (!python_has_torchvision()) GTEST_SKIP() << "/usr/bin/python3 with torchvision and numpy missing";
+  if (!python_has_torchvision())
+    ORACLE_UNAVAILABLE("/usr/bin/python3 with torchvision and numpy missing");
   const auto dir = temp_dir("torchvision");
   const std::string command = "/usr/bin/python3 " DERMSIM_SOURCE_DIR
                               "/tests/python/model_resnet18_reference.py --dir " + dir.string() +

@@ -1,5 +1,5 @@
-// Embeddings: a dense row-major matrix of embedding vectors (n x dim floats), the input of every
-// classifier and of retrieval in this stage.
+// Embeddings: a dense row-major matrix of embedding vectors (n x dim floats). Plain data shared
+// along the pipeline: the model stage produces it, the classify and metrics stages read it.
 #pragma once
 
 #include <cstddef>
@@ -14,10 +14,6 @@ struct Embeddings {
   size_t size() const { return dim > 0 ? values.size() / static_cast<size_t>(dim) : 0; }
   const float* row(size_t i) const { return values.data() + i * static_cast<size_t>(dim); }
 };
-
-// Squared Euclidean distance accumulated in double: float32 inputs, no cancellation surprises
-// when two embeddings are nearly equal.
-double squared_distance(const float* a, const float* b, int dim);
 
 // Throws std::invalid_argument (a programming error, not user input) when values is not a whole
 // number of rows of dim, or when labels are not 0/1 or do not match the row count.

@@ -1,5 +1,5 @@
-// nearest_neighbours against brute force (with group exclusion), and retrieval metrics by hand
-// (the sklearn comparison is in classify_oracle_test.cpp).
+// nearest_neighbours against brute force (with group exclusion and a tie); the kNN classifier's
+// use of it is checked against sklearn in classify_oracle_test.cpp.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,19 +7,17 @@
 #include <random>
 #include <string>
 #include <tuple>
+#include <vector>
 
-#include "classify/retrieval.h"
+#include "classify/neighbours.h"
+#include "support/random.h"
 
 namespace dermsim {
 namespace {
 
 TEST(NearestNeighbours, MatchesBruteForceAndExcludesTheGroup) {
   std::mt19937 rng(9);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  Embeddings reference;
-  reference.dim = 6;
-  reference.values.resize(200 * 6);
-  for (auto& v : reference.values) v = normal(rng);
+  Embeddings reference = testing::random_embeddings(200, 6, rng);
   std::copy(reference.row(4), reference.row(5),
             reference.values.begin() + 6 * 150);  // a tie: 4 and 150
   std::vector<std::string> groups(200);
@@ -54,27 +52,6 @@ TEST(NearestNeighbours, MatchesBruteForceAndExcludesTheGroup) {
   // k larger than what is left returns everything eligible.
   EXPECT_EQ(nearest_neighbours(reference, query.data(), 1000).size(), 200u);
   EXPECT_THROW(nearest_neighbours(reference, query.data(), -1), std::invalid_argument);
-}
-
-TEST(RetrievalMetrics, HandComputedCase) {
-  // 1-D references at 1, 2, 3, 4 with labels 1, 0, 1, 0; query at 0 (malignant, patient Q).
-  Embeddings reference;
-  reference.dim = 1;
-  reference.values = {1, 2, 3, 4, 0.5f};
-  const std::vector<int> reference_labels = {1, 0, 1, 0, 1};
-  const std::vector<std::string> reference_groups = {"A", "B", "C", "D",
-                                                     "Q"};  // last is the query's own
-  Embeddings queries;
-  queries.dim = 1;
-  queries.values = {0, 10};
-  const std::vector<int> query_labels = {1, 0};  // the benign query is not counted
-  const std::vector<std::string> query_groups = {"Q", "Z"};
-  const auto m = retrieval_metrics(queries, query_labels, query_groups, reference, reference_labels,
-                                   reference_groups, 2);
-  EXPECT_EQ(m.queries, 1);
-  EXPECT_EQ(m.k, 2);
-  EXPECT_DOUBLE_EQ(m.precision_at_k, 0.5);                              // ranking 1(+), 2(-)
-  EXPECT_DOUBLE_EQ(m.mean_average_precision, (1.0 + 2.0 / 3.0) / 2.0);  // hits at ranks 1 and 3
 }
 
 }  // namespace

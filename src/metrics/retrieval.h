@@ -1,27 +1,14 @@
-// Similar-case retrieval on embeddings: the nearest reference cases to a query (the query's own
-// patient excluded), and retrieval metrics of malignant queries (precision@k, mAP).
+// Retrieval metrics of malignant queries against a reference set (precision@k, mAP), the query's
+// own patient excluded: how useful the "most similar known cases" are. Ranks with classify's
+// nearest_neighbours and scores with this stage's average_precision.
 #pragma once
 
-#include <cstddef>
 #include <string>
 #include <vector>
 
-#include "classify/embeddings.h"
+#include "common/embeddings.h"
 
 namespace dermsim {
-
-struct Neighbour {
-  size_t index;     // row in the reference set
-  double distance;  // Euclidean
-};
-
-// The min(k, eligible) nearest reference rows to query (query has reference.dim floats), nearest
-// first, ties in distance by lower index. When both reference_groups and exclude_group are given,
-// rows whose group equals *exclude_group are skipped. k < 0 is an error.
-std::vector<Neighbour> nearest_neighbours(
-    const Embeddings& reference, const float* query, int k,
-    const std::vector<std::string>* reference_groups = nullptr,
-    const std::string* exclude_group = nullptr);
 
 struct RetrievalMetrics {
   double precision_at_k;  // mean over counted queries of (#malignant in top k) / (#returned)
