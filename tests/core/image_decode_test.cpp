@@ -321,7 +321,7 @@ TEST(DecodeImage, NonRegularAndOversizedFilesAreRefusedWithoutReading) {
   fs::remove_all(dir);
 }
 
-// A valid PNG signature and IHDR (with its CRC) claiming width x height, then nothing.
+// A valid PNG signature and IHDR (with its CRC) claiming width x height, and no pixel data.
 std::string png_header(uint32_t width, uint32_t height) {
   auto be32 = [](uint32_t v) {
     return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
@@ -330,7 +330,11 @@ std::string png_header(uint32_t width, uint32_t height) {
   std::string chunk = "IHDR" + be32(width) + be32(height) + std::string("\x08\x02\x00\x00\x00", 5);
   const auto crc = static_cast<uint32_t>(
       crc32(0, reinterpret_cast<const Bytef*>(chunk.data()), static_cast<uInt>(chunk.size())));
-  return std::string("\x89PNG\r\n\x1a\n", 8) + be32(13) + chunk + be32(crc);
+  // libpng reads the header up to the first IDAT: an empty one, then IEND.
+  std::string out = std::string("\x89PNG\r\n\x1a\n", 8) + be32(13) + chunk + be32(crc);
+  for (const char* type : {"IDAT", "IEND"})
+    out += be32(0) + type + be32(static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(type), 4)));
+  return out;
 }
 
 // A real 8x8 JPEG whose SOF0 frame header is patched to claim width x height.

@@ -267,7 +267,7 @@ TEST(Metadata, Latin1HeaderAndDuplicatesCsvAreRefusedToo) {
   DataDir other;
   other.file("ISIC_2020_Training_GroundTruth.csv", "image_name,patient_id,target,r\xE9gion\nISIC_0000001,IP_1,0,x\n");
   message = error_of([&] { load_dir(other); });
-  EXPECT_EQ(message.rfind(other.str() + "/ISIC_2020_Training_GroundTruth.csv:1: column #4 (header): not valid UTF-8", 0), 0u) << message;
+  EXPECT_EQ(message.rfind(other.str() + "/ISIC_2020_Training_GroundTruth.csv:1: column '#4 (header)': not valid UTF-8", 0), 0u) << message;
 }
 
 TEST(Metadata, DuplicateImageNameNamesBothLines) {
