@@ -10,6 +10,7 @@ PACKAGES=(
   libturbojpeg0-dev libpng-dev  # image decoding
   libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev      # libFuzzer + sanitizers for scripts/fuzz.sh
   python3 python3-numpy python3-sklearn python3-torch python3-torchvision  # test oracles only
 )
 

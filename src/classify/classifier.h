@@ -45,4 +45,18 @@ auto parse_classifier_json(const char* type, Parse parse) -> decltype(parse()) {
   }
 }
 
+// Field readers for the from_json functions, to call inside parse_classifier_json: each checks the
+// field's type and range and throws std::invalid_argument("field 'F': ...") (made a UserError by
+// parse_classifier_json). Plain get<int>() is not enough: on 1e300 it is undefined behaviour, and a
+// NaN or infinite number (1e999 parses as inf) would come out as NaN probabilities much later.
+namespace classifier_json {
+long long integer(const nlohmann::json& j, const char* field, long long min, long long max);
+std::vector<long long> integers(const nlohmann::json& j, const char* field, long long min,
+                                long long max);
+double number(const nlohmann::json& j, const char* field);  // finite
+bool boolean(const nlohmann::json& j, const char* field);
+std::string text(const nlohmann::json& j, const char* field);
+std::vector<double> numbers(const nlohmann::json& j, const char* field);  // each finite
+}  // namespace classifier_json
+
 }  // namespace dermsim

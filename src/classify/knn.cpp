@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 
 #include "classify/neighbours.h"
@@ -107,13 +108,23 @@ nlohmann::json KnnClassifier::to_json() const {
 
 KnnClassifier KnnClassifier::from_json(const nlohmann::json& j) {
   return parse_classifier_json("knn", [&] {
-    KnnClassifier knn(j.at("k").get<int>(), j.at("distance_weighted").get<bool>());
+    using namespace classifier_json;
+    constexpr long long kMaxInt = std::numeric_limits<int>::max();
+    KnnClassifier knn(static_cast<int>(integer(j, "k", 1, kMaxInt)), boolean(j, "distance_weighted"));
     Embeddings x;
-    x.dim = j.at("dim").get<int>();
-    x.values = base64_to_floats(j.at("train_embeddings_f32le_base64").get<std::string>(),
-                                "train_embeddings_f32le_base64");
-    const auto labels = j.at("train_labels").get<std::vector<int>>();
-    knn.fit(x, labels);
+    x.dim = static_cast<int>(integer(j, "dim", 1, kMaxInt));
+    x.values = base64_to_floats(text(j, "train_embeddings_f32le_base64"), "train_embeddings_f32le_base64");
+    for (float v : x.values)
+      if (!std::isfinite(v))
+        throw std::invalid_argument("field 'train_embeddings_f32le_base64': holds NaN or inf");
+    if (x.values.empty() || x.values.size() % static_cast<size_t>(x.dim) != 0)
+      throw std::invalid_argument("field 'dim': " + std::to_string(x.values.size()) +
+                                  " embedding values are not whole rows of " + std::to_string(x.dim));
+    const auto labels = integers(j, "train_labels", 0, 1);
+    if (labels.size() != x.size())
+      throw std::invalid_argument("field 'train_labels': " + std::to_string(labels.size()) +
+                                  " labels for " + std::to_string(x.size()) + " embeddings");
+    knn.fit(x, std::vector<int>(labels.begin(), labels.end()));
     return knn;
   });
 }

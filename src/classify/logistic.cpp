@@ -168,14 +168,15 @@ nlohmann::json LogisticRegression::to_json() const {
 
 LogisticRegression LogisticRegression::from_json(const nlohmann::json& j) {
   return parse_classifier_json("logistic", [&] {
+    using namespace classifier_json;
     LogisticOptions options;
-    options.c = j.at("c").get<double>();
-    options.balanced = j.at("balanced").get<bool>();
+    options.c = number(j, "c");
+    if (!(options.c > 0.0)) throw std::invalid_argument("field 'c': must be > 0");
+    options.balanced = boolean(j, "balanced");
     LogisticRegression model(options);
-    model.w_ = j.at("coefficients").get<std::vector<double>>();
-    model.b_ = j.at("intercept").get<double>();
-    if (model.w_.empty())
-      throw UserError("classifier json (logistic): field 'coefficients' is empty");
+    model.w_ = numbers(j, "coefficients");
+    model.b_ = number(j, "intercept");
+    if (model.w_.empty()) throw std::invalid_argument("field 'coefficients': empty");
     return model;
   });
 }

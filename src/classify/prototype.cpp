@@ -110,15 +110,19 @@ nlohmann::json PrototypeClassifier::to_json() const {
 
 PrototypeClassifier PrototypeClassifier::from_json(const nlohmann::json& j) {
   return parse_classifier_json("prototype", [&] {
-    PrototypeClassifier p(PrototypeOptions{j.at("fixed_temperature").get<double>()});
-    p.temperature_ = j.at("temperature").get<double>();
-    p.mean0_ = j.at("prototype_benign").get<std::vector<double>>();
-    p.mean1_ = j.at("prototype_malignant").get<std::vector<double>>();
-    if (p.mean0_.empty() || p.mean0_.size() != p.mean1_.size()) {
-      throw UserError("classifier json (prototype): prototypes empty or of different sizes");
-    }
-    if (!(p.temperature_ > 0.0))
-      throw UserError("classifier json (prototype): temperature must be > 0");
+    using namespace classifier_json;
+    const double fixed_temperature = number(j, "fixed_temperature");
+    if (fixed_temperature < 0.0)
+      throw std::invalid_argument("field 'fixed_temperature': must be >= 0 (0 = fitted)");
+    PrototypeClassifier p(PrototypeOptions{fixed_temperature});
+    p.temperature_ = number(j, "temperature");
+    p.mean0_ = numbers(j, "prototype_benign");
+    p.mean1_ = numbers(j, "prototype_malignant");
+    if (p.mean0_.empty() || p.mean0_.size() != p.mean1_.size())
+      throw std::invalid_argument("fields 'prototype_benign' (" + std::to_string(p.mean0_.size()) +
+                                  " values) and 'prototype_malignant' (" +
+                                  std::to_string(p.mean1_.size()) + "): empty or of different sizes");
+    if (!(p.temperature_ > 0.0)) throw std::invalid_argument("field 'temperature': must be > 0");
     return p;
   });
 }

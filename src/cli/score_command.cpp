@@ -21,7 +21,19 @@ double parse_number(const std::string& text, const CsvTable& table, size_t row, 
     if (used == text.size() && std::isfinite(v)) return v;
   } catch (const std::exception&) {
   }
-  throw UserError(table.where(row) + ": column " + field + ": not a number: '" + text + "'");
+  throw UserError(table.where(row) + "column '" + field + "': not a number: '" + text + "'");
+}
+
+// A prediction must be P(malignant): a score of 1.3 or a percentage (87) would still rank, but
+// the threshold, calibration and Brier score printed below would be nonsense.
+double parse_probability(const std::string& text, const CsvTable& table, size_t row,
+                         const char* field) {
+  const double p = parse_number(text, table, row, field);
+  if (p < 0.0 || p > 1.0)
+    throw UserError(table.where(row) + "column '" + field + "': " + text +
+                    " is not a probability in [0, 1]" +
+                    (p > 1.0 && p <= 100.0 ? " (a percentage? divide by 100)" : ""));
+  return p;
 }
 
 }  // namespace
@@ -50,26 +62,26 @@ void add_score_command(CLI::App& app) {
     std::map<std::string, size_t> predicted;
     for (size_t i = 0; i < pred.rows.size(); ++i)
       if (!predicted.emplace(pred.rows[i][p_id], i).second)
-        throw UserError(pred.where(i) + ": duplicate id " + pred.rows[i][p_id]);
+        throw UserError(pred.where(i) + "duplicate id " + pred.rows[i][p_id]);
     std::vector<int> y;
     std::vector<double> score;
     std::vector<std::string> groups;
     std::map<std::string, bool> seen;
     for (size_t i = 0; i < truth.rows.size(); ++i) {
       const std::string& id = truth.rows[i][t_id];
-      if (!seen.emplace(id, true).second) throw UserError(truth.where(i) + ": duplicate id " + id);
+      if (!seen.emplace(id, true).second) throw UserError(truth.where(i) + "duplicate id " + id);
       auto it = predicted.find(id);
       if (it == predicted.end())
         throw UserError(args->pred + ": no prediction for " + id + " (" + truth.where(i) + ")");
       const double label = parse_number(truth.rows[i][t_y], truth, i, "target");
-      if (label != 0 && label != 1) throw UserError(truth.where(i) + ": column target: not 0 or 1");
+      if (label != 0 && label != 1) throw UserError(truth.where(i) + "column 'target': not 0 or 1");
       y.push_back(static_cast<int>(label));
-      score.push_back(parse_number(pred.rows[it->second][p_score], pred, it->second, "target"));
+      score.push_back(parse_probability(pred.rows[it->second][p_score], pred, it->second, "target"));
       groups.push_back(t_group >= 0 && !truth.rows[i][t_group].empty() ? truth.rows[i][t_group] : id);
     }
     for (size_t i = 0; i < pred.rows.size(); ++i)
       if (!seen.count(pred.rows[i][p_id]))
-        throw UserError(pred.where(i) + ": id " + pred.rows[i][p_id] + " is not in " + args->truth);
+        throw UserError(pred.where(i) + "id " + pred.rows[i][p_id] + " is not in " + args->truth);
 
     BinaryMetrics m = compute_binary_metrics(y, score, args->threshold, &groups);
     if (args->json) {

@@ -118,12 +118,43 @@ int remove_stale_temp_files(const std::string& dir) {
   return removed;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError(path + ": cannot read: " + std::strerror(errno));
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+std::string read_file(const std::string& path, size_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever. The type is
+  // checked on the open descriptor (fstat), so the file cannot be swapped between check and read.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) throw UserError(path + ": cannot read: " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) throw UserError(path + ": cannot read: " + std::strerror(errno));
+  if (!S_ISREG(info.st_mode)) {
+    const char* kind = S_ISDIR(info.st_mode)                              ? "a directory"
+                       : S_ISCHR(info.st_mode) || S_ISBLK(info.st_mode) ? "a device"
+                       : S_ISFIFO(info.st_mode)                           ? "a FIFO (named pipe)"
+                       : S_ISSOCK(info.st_mode)                           ? "a socket"
+                                                                          : "not a plain file";
+    throw UserError(path + ": not a regular file (" + kind + "), refusing to read it");
+  }
+  if (static_cast<unsigned long long>(info.st_size) > max_bytes)
+    throw UserError(path + ": file too large (" + std::to_string(info.st_size) +
+                    " bytes; the limit is " + std::to_string(max_bytes) + ")");
+  // One byte more than the size found, to notice a file that grows while being read (a log, a
+  // download in progress): half a file would otherwise parse as a shorter valid one.
+  std::string contents(static_cast<size_t>(info.st_size) + 1, '\0');
+  size_t used = 0;
+  while (used < contents.size()) {
+    const ssize_t n = ::read(fd, contents.data() + used, contents.size() - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw UserError(path + ": read failed: " + std::strerror(errno));
+    if (n == 0) break;
+    used += static_cast<size_t>(n);
+  }
+  if (used > static_cast<size_t>(info.st_size))
+    throw UserError(path + ": file changed size while being read");
+  contents.resize(used);
+  return contents;
 }
 
 }  // namespace dermsim

@@ -14,8 +14,17 @@ namespace dermsim {
 // disk says "no space left on device"), after removing the temp file.
 void write_file_atomic(const std::string& path, std::string_view contents);
 
-// Reads a whole file; throws UserError naming the path if it cannot be read.
-std::string read_file(const std::string& path);
+// The default cap of read_file. Its inputs are CSVs, JSON and weights: ISIC 2020's full metadata CSV
+// is 2 MB, a kNN model card with 33k embeddings ~25 MB, ResNet-18 weights ~45 MB. 2 GiB leaves a
+// user's own CSV room to be 1000x larger while still refusing, before any allocation, a file that
+// could not be parsed in memory anyway (the parsed table takes a few times the text).
+constexpr size_t kMaxReadFileBytes = size_t{2} << 30;
+
+// Reads a whole regular file of at most max_bytes. Throws UserError naming the path if it cannot
+// be read, is not a regular file (a directory, a device such as /dev/zero, a FIFO that would
+// block forever, a socket) or is larger than max_bytes. Never blocks on open and never allocates
+// more than the file's size (+1 byte to notice a file that grows while read).
+std::string read_file(const std::string& path, size_t max_bytes = kMaxReadFileBytes);
 
 // For large outputs written piece by piece (the image cache): reserve(), write() or pwrite through
 // fd(), then commit(). Destroying an uncommitted AtomicFile removes the temp file.

@@ -28,7 +28,7 @@ CsvTable parse_csv(std::string_view text, const std::string& path_for_errors);
 CsvTable read_csv(const std::string& path);
 
 // One field as it should appear in a CSV line: quoted only when it must be (comma, quote,
-// line break, or surrounding whitespace that a reader might trim).
+// line break, surrounding whitespace that a reader might trim, or a leading UTF-8 BOM).
 std::string csv_field(std::string_view value);
 
 // Header + rows as CSV text with LF line ends.

@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -93,6 +95,61 @@ struct Columns {
   int image, patient, sex, age, site, diagnosis, benign_malignant, target;
 };
 
+// Length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF), or 0 if there is none.
+size_t utf8_sequence_length(std::string_view s, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char lead = byte(i);
+  if (lead < 0x80) return 1;
+  // The allowed range of the second byte narrows after E0/F0 (overlong forms), ED (surrogates)
+  // and F4 (above U+10FFFF).
+  size_t length = 0;
+  unsigned char low = 0x80, high = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;
+    if (lead == 0xED) high = 0x9F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;
+    if (lead == 0xF4) high = 0x8F;
+  } else {
+    return 0;  // a stray continuation byte, an overlong C0/C1 lead, or F5..FF
+  }
+  if (i + length > s.size()) return 0;
+  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
+  for (size_t k = 2; k < length; ++k)
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  return length;
+}
+
+// Every field of the table (header included) must be UTF-8: names, patients and diagnoses end up
+// in JSON reports, and a Latin-1 byte found there (after training) would stop evaluate. Checking
+// here fails at prepare, naming the place, before any work is done.
+void require_utf8(const CsvTable& table) {
+  auto check = [&](const std::string& field, const std::string& where, const std::string& column) {
+    for (size_t i = 0; i < field.size();) {
+      const size_t length = utf8_sequence_length(field, i);
+      if (length == 0) {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(field[i]));
+        throw UserError(where + "column '" + column + "': not valid UTF-8 text (byte " + hex +
+                        " at byte " + std::to_string(i + 1) +
+                        " of the field); save the CSV as UTF-8 (e.g. iconv -f latin1 -t utf-8)");
+      }
+      i += length;
+    }
+  };
+  const std::string header_where = table.path + ":" + std::to_string(table.header_line) + ": ";
+  for (size_t c = 0; c < table.header.size(); ++c)
+    check(table.header[c], header_where, "#" + std::to_string(c + 1) + " (header)");
+  for (size_t r = 0; r < table.rows.size(); ++r)
+    for (size_t c = 0; c < table.header.size(); ++c)
+      check(table.rows[r][c], table.where(r), table.header[c]);
+}
+
 Columns resolve_columns(const CsvTable& table, const ColumnNames& names, bool require_labels) {
   Columns c{};
   c.image = find_column(table, names.image, {"image_name", "isic_id", "image", "image_id"}, "image name", true);
@@ -170,6 +227,7 @@ std::vector<std::pair<std::string, std::string>> read_duplicates(
   std::vector<std::pair<std::string, std::string>> pairs;
   if (!fs::is_regular_file(path)) return pairs;
   CsvTable table = read_csv(path);
+  require_utf8(table);
   int first = find_column(table, "", {"image_name_1"}, "first image of a duplicate pair", true);
   int second = find_column(table, "", {"image_name_2"}, "second image of a duplicate pair", true);
   std::unordered_set<std::string> present;
@@ -191,6 +249,7 @@ LoadedDataset load_dataset(const LoadOptions& options) {
   dataset.image_dir = source.images;
 
   CsvTable table = read_csv(source.csv);
+  require_utf8(table);
   Columns columns = resolve_columns(table, options.columns, options.require_labels);
   ImageFolder images(source.images);
 

@@ -15,10 +15,6 @@ namespace dermsim {
 
 namespace {
 
-// Refuse images whose decoded pixels would not fit comfortably in memory (a forged header can claim
-// 65535x65535); ISIC originals are at most ~24 Mpx.
-constexpr long long kMaxDecodedPixels = 1LL << 28;
-
 bool starts_with(const std::string& bytes, const unsigned char* magic, size_t n) {
   return bytes.size() >= n && std::memcmp(bytes.data(), magic, n) == 0;
 }
@@ -63,6 +59,27 @@ tjscalingfactor choose_scaling(int width, int height, int min_side) {
   return best;
 }
 
+// Checked on the header's size, before anything is allocated or decoded.
+void check_pixel_count(long long width, long long height, const char* format,
+                       const std::string& path) {
+  if (width * height > kMaxImagePixels)
+    throw UserError(path + ": " + format + " too large (" + std::to_string(width) + "x" +
+                    std::to_string(height) + " pixels; the limit is " +
+                    std::to_string(kMaxImagePixels / 1'000'000) + " megapixels)");
+}
+
+// TurboJPEG hands CMYK out as stored, which for Adobe/Photoshop files (the only common writer) is
+// inverted: 255 means no ink. So R = C * K / 255, as libjpeg-turbo's own tjutil cmyk_to_rgb.
+void cmyk_to_rgb(const std::vector<uint8_t>& cmyk, std::vector<uint8_t>& rgb) {
+  const size_t pixels = cmyk.size() / 4;
+  rgb.resize(pixels * 3);
+  for (size_t i = 0; i < pixels; ++i) {
+    const unsigned k = cmyk[i * 4 + 3];
+    for (int c = 0; c < 3; ++c)
+      rgb[i * 3 + c] = static_cast<uint8_t>((cmyk[i * 4 + c] * k + 127) / 255);
+  }
+}
+
 RgbImage decode_jpeg(const std::string& bytes, const std::string& path, int min_side) {
   tjhandle tj = thread_decompressor(path);
   auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
@@ -71,19 +88,24 @@ RgbImage decode_jpeg(const std::string& bytes, const std::string& path, int min_
   if (tjDecompressHeader3(tj, data, size, &width, &height, &subsampling, &colorspace) != 0)
     throw UserError(path + ": corrupt JPEG header: " + tjGetErrorStr2(tj));
   if (width <= 0 || height <= 0) throw UserError(path + ": JPEG has no pixels");
+  check_pixel_count(width, height, "JPEG", path);
 
   const tjscalingfactor scale = choose_scaling(width, height, min_side);
   RgbImage image;
   image.width = TJSCALED(width, scale);
   image.height = TJSCALED(height, scale);
-  if (static_cast<long long>(image.width) * image.height > kMaxDecodedPixels)
-    throw UserError(path + ": JPEG too large (" + std::to_string(width) + "x" +
-                    std::to_string(height) + ")");
-  image.pixels.resize(static_cast<size_t>(image.width) * image.height * 3);
+  // TurboJPEG converts YCCK to CMYK itself but cannot go from either to RGB.
+  const bool cmyk = colorspace == TJCS_CMYK || colorspace == TJCS_YCCK;
+  const int format = cmyk ? TJPF_CMYK : TJPF_RGB;
+  std::vector<uint8_t> decoded(static_cast<size_t>(image.width) * image.height * tjPixelSize[format]);
   // STOPONWARNING: a truncated file is only a libjpeg *warning* ("Premature end of JPEG file").
-  if (tjDecompress2(tj, data, size, image.pixels.data(), image.width, 0, image.height, TJPF_RGB,
+  if (tjDecompress2(tj, data, size, decoded.data(), image.width, 0, image.height, format,
                     TJFLAG_STOPONWARNING) != 0)
     throw UserError(path + ": corrupt or truncated JPEG: " + tjGetErrorStr2(tj));
+  if (cmyk)
+    cmyk_to_rgb(decoded, image.pixels);
+  else
+    image.pixels = std::move(decoded);
   return image;
 }
 
@@ -94,14 +116,15 @@ RgbImage decode_png(const std::string& bytes, const std::string& path) {
   if (!png_image_begin_read_from_memory(&png, bytes.data(), bytes.size()))
     throw UserError(path + ": corrupt PNG header: " + png.message);
   png.format = PNG_FORMAT_RGB;  // libpng converts grey, palette and 16-bit, and composites alpha
+  try {
+    check_pixel_count(png.width, png.height, "PNG", path);
+  } catch (const UserError&) {
+    png_image_free(&png);
+    throw;
+  }
   RgbImage image;
   image.width = static_cast<int>(png.width);
   image.height = static_cast<int>(png.height);
-  if (static_cast<long long>(png.width) * png.height > kMaxDecodedPixels) {
-    png_image_free(&png);
-    throw UserError(path + ": PNG too large (" + std::to_string(png.width) + "x" +
-                    std::to_string(png.height) + ")");
-  }
   image.pixels.resize(PNG_IMAGE_SIZE(png));
   if (!png_image_finish_read(&png, nullptr, image.pixels.data(), 0, nullptr)) {
     const std::string message = png.message;
@@ -123,7 +146,7 @@ RgbImage decode_image_bytes(const std::string& bytes, const std::string& path, i
 }
 
 RgbImage decode_image_file(const std::string& path, int min_side) {
-  return decode_image_bytes(read_file(path), path, min_side);
+  return decode_image_bytes(read_file(path, kMaxImageFileBytes), path, min_side);
 }
 
 }  // namespace dermsim

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 
@@ -74,6 +75,82 @@ TEST(ClassifierJson, MalformedJsonIsAUserErrorNamingTheField) {
                         {"train_embeddings_f32le_base64", "AAA*"}})
                 .find("train_embeddings_f32le_base64"),
             std::string::npos);
+}
+
+
+// Every malformed field of every classifier type: a UserError naming the field, never another
+// exception, undefined behaviour or a classifier that would predict NaN.
+TEST(ClassifierJson, HostileFieldsAreUserErrorsNamingTheField) {
+  using nlohmann::json;
+  const json knn = {{"type", "knn"},          {"k", 1},
+                    {"distance_weighted", true}, {"dim", 2},
+                    {"train_labels", {0, 1}},    {"train_embeddings_f32le_base64", "AAAAAAAAAAAAAIA/AACAPw=="}};
+  const json logistic = {{"type", "logistic"}, {"c", 1.0}, {"balanced", false},
+                         {"coefficients", {0.5, -0.5}}, {"intercept", 0.0}};
+  const json prototype = {{"type", "prototype"}, {"fixed_temperature", 0.0}, {"temperature", 1.0},
+                          {"prototype_benign", {0.0, 0.0}}, {"prototype_malignant", {1.0, 1.0}}};
+  for (const json& good : {knn, logistic, prototype})
+    EXPECT_NO_THROW(classifier_from_json(good)) << good.dump();
+
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  struct Case {
+    json base;
+    std::string field;
+    json value;
+  };
+  const std::vector<Case> cases = {
+      {knn, "k", 0},
+      {knn, "k", -3},
+      {knn, "k", 1e300},  // get<int>() of this is undefined behaviour
+      {knn, "k", 2.5},
+      {knn, "k", "3"},
+      {knn, "k", 18446744073709551615ull},
+      {knn, "distance_weighted", 1},
+      {knn, "dim", 0},
+      {knn, "dim", 3},  // 4 values are not whole rows of 3
+      {knn, "dim", nullptr},
+      {knn, "train_labels", {0, 2}},
+      {knn, "train_labels", {0, 0.5}},
+      {knn, "train_labels", {0}},  // one label for two rows
+      {knn, "train_labels", "01"},
+      {knn, "train_embeddings_f32le_base64", "AAAAAAAAAAAAAIA/AACAP!=="},
+      {knn, "train_embeddings_f32le_base64", "AAAAAAAAAAAAAIA/AAD"},
+      {knn, "train_embeddings_f32le_base64", "AAAAAAAAAAAAAIA/AADAfw=="},  // NaN
+      {knn, "train_embeddings_f32le_base64", "AAAAAAAAAAAAAIA/AACAfw=="},  // +inf
+      {knn, "train_embeddings_f32le_base64", 7},
+      {logistic, "c", -1.0},
+      {logistic, "c", nan},
+      {logistic, "c", "1"},
+      {logistic, "coefficients", json::array()},
+      {logistic, "coefficients", {0.5, inf}},
+      {logistic, "coefficients", {0.5, "x"}},
+      {logistic, "coefficients", 0.5},
+      {logistic, "intercept", nan},
+      {logistic, "balanced", nullptr},
+      {prototype, "fixed_temperature", -1.0},
+      {prototype, "temperature", 0.0},
+      {prototype, "temperature", inf},
+      {prototype, "prototype_benign", {0.0}},  // sizes differ
+      {prototype, "prototype_malignant", {1.0, nan}},
+      {prototype, "prototype_malignant", json::object()},
+  };
+  for (const auto& c : cases) {
+    json j = c.base;
+    j[c.field] = c.value;
+    for (const json& input : {j, [&] { json missing = c.base; missing.erase(c.field); return missing; }()}) {
+      try {
+        classifier_from_json(input);
+        ADD_FAILURE() << "accepted " << c.field << " = " << c.value.dump();
+      } catch (const UserError& e) {
+        const std::string message = e.what();
+        EXPECT_EQ(message.rfind("classifier json", 0), 0u) << message;
+        EXPECT_NE(message.find("'" + c.field + "'"), std::string::npos) << message;
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << c.field << " = " << c.value.dump() << ": not a UserError: " << e.what();
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -144,6 +144,19 @@ TEST(Csv, WriteThenReadRoundTripsAwkwardValues) {
   std::filesystem::remove_all(dir);
 }
 
+// Found by fuzz/fuzz_csv.cpp: blank lines, then a BOM that is not at the start of the file, so it
+// stays in the first header name. Written back, that name started the file and its BOM was dropped.
+TEST(Csv, FuzzRegressionHeaderStartingWithBomRoundTrips) {
+  const std::string text = read_file(std::string(DERMSIM_SOURCE_DIR) +
+                                     "/fuzz/regressions/csv/bom-after-blank-lines.csv");
+  const CsvTable table = parse_csv(text, "fuzz.csv");
+  ASSERT_EQ(table.header.at(0), "\xEF\xBB\xBF" "a");
+  const CsvTable again = parse_csv(format_csv(table.header, table.rows), "again.csv");
+  EXPECT_EQ(again.header, table.header);
+  EXPECT_EQ(again.rows, table.rows);
+  EXPECT_EQ(csv_field("\xEF\xBB\xBF" "x"), "\"\xEF\xBB\xBF" "x\"");
+}
+
 // Python's csv module writes a random file (CRLF, minimal quoting) and the values it meant as JSON.
 TEST(Csv, AgreesWithPythonCsvModule) {
   if (std::system("/usr/bin/python3 -c 'import csv, json' 2>/dev/null") != 0)

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <png.h>
 #include <turbojpeg.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -16,6 +18,7 @@
 #include "common/error.h"
 #include "image/decode.h"
 #include "support/oracle.h"
+#include "support/test_support.h"
 
 namespace dermsim {
 namespace {
@@ -220,6 +223,157 @@ TEST(DecodeImage, BadFilesAreUserErrorsNamingTheFile) {
   }
   expect_user_error_naming((dir / "missing.jpg").string(), "missing file");
   fs::remove_all(dir);
+}
+
+
+// Compresses `pixels` (width x height of `format`) with TurboJPEG: CMYK input is stored as YCCK,
+// as Photoshop does.
+std::string compress_jpeg(const std::vector<uint8_t>& pixels, int width, int height, int format,
+                          int subsampling) {
+  tjhandle tj = tjInitCompress();
+  unsigned char* jpeg = nullptr;
+  unsigned long jpeg_size = 0;
+  const int status = tjCompress2(tj, pixels.data(), width, 0, height, format, &jpeg, &jpeg_size,
+                                 subsampling, 95, 0);
+  EXPECT_EQ(status, 0) << tjGetErrorStr2(tj);
+  std::string bytes(reinterpret_cast<char*>(jpeg), jpeg_size);
+  tjFree(jpeg);
+  tjDestroy(tj);
+  return bytes;
+}
+
+int jpeg_colorspace(const std::string& bytes) {
+  tjhandle tj = tjInitDecompress();
+  int width = 0, height = 0, subsampling = 0, colorspace = -1;
+  tjDecompressHeader3(tj, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                      &width, &height, &subsampling, &colorspace);
+  tjDestroy(tj);
+  return colorspace;
+}
+
+TEST(DecodeImage, CmykJpegDecodesToRgb) {
+  // Four 8x8 blocks of flat inverted CMYK (255 = no ink) and the RGB each must become:
+  // R = C * K / 255 (libjpeg-turbo's convention for Adobe CMYK).
+  struct Block {
+    uint8_t cmyk[4];
+    uint8_t rgb[3];
+  };
+  const Block blocks[] = {
+      {{255, 255, 255, 255}, {255, 255, 255}},  // no ink: white
+      {{255, 0, 0, 255}, {255, 0, 0}},          // full magenta + yellow: red
+      {{255, 255, 255, 0}, {0, 0, 0}},          // full black
+      {{200, 100, 50, 128}, {100, 50, 25}},     // a mix, with some black
+  };
+  const int width = 16, height = 16;
+  std::vector<uint8_t> cmyk(width * height * 4);
+  auto block_of = [](int x, int y) { return (y / 8) * 2 + x / 8; };
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x)
+      std::memcpy(&cmyk[(y * width + x) * 4], blocks[block_of(x, y)].cmyk, 4);
+  const std::string jpeg = compress_jpeg(cmyk, width, height, TJPF_CMYK, TJSAMP_444);
+  ASSERT_EQ(jpeg_colorspace(jpeg), TJCS_YCCK) << "the test must exercise the CMYK path";
+
+  const RgbImage image = decode_image_bytes(jpeg, "cmyk.jpg", 0);
+  ASSERT_EQ(image.width, width);
+  ASSERT_EQ(image.height, height);
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x)
+      for (int c = 0; c < 3; ++c)
+        EXPECT_NEAR(image.pixels[(y * width + x) * 3 + c], blocks[block_of(x, y)].rgb[c], 6)
+            << "pixel " << x << "," << y << " channel " << c;
+}
+
+TEST(DecodeImage, GreyJpegDecodesToEqualChannels) {
+  std::vector<uint8_t> grey(16 * 16);
+  for (size_t i = 0; i < grey.size(); ++i) grey[i] = static_cast<uint8_t>(i);
+  const std::string jpeg = compress_jpeg(grey, 16, 16, TJPF_GRAY, TJSAMP_GRAY);
+  ASSERT_EQ(jpeg_colorspace(jpeg), TJCS_GRAY);
+  const RgbImage image = decode_image_bytes(jpeg, "grey.jpg", 0);
+  ASSERT_EQ(image.pixels.size(), grey.size() * 3);
+  for (size_t i = 0; i < grey.size(); ++i) {
+    EXPECT_NEAR(image.pixels[i * 3], grey[i], 4);
+    EXPECT_EQ(image.pixels[i * 3], image.pixels[i * 3 + 1]);
+    EXPECT_EQ(image.pixels[i * 3], image.pixels[i * 3 + 2]);
+  }
+}
+
+TEST(DecodeImage, NonRegularAndOversizedFilesAreRefusedWithoutReading) {
+  const auto dir = fresh_dir("decode_special");
+  const auto fifo = (dir / "pipe.jpg").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const auto folder = (dir / "folder.jpg").string();
+  fs::create_directories(folder);
+  // A sparse file one byte over the cap: no disk used, and it must not be read into memory.
+  const auto huge = (dir / "huge.jpg").string();
+  { std::ofstream(huge).put('\xFF'); }
+  fs::resize_file(huge, kMaxImageFileBytes + 1);
+  const std::pair<std::string, std::string> cases[] = {
+      {"/dev/zero", "a device"},
+      {fifo, "a FIFO"},  // opening it for reading must not wait for a writer
+      {folder, "a directory"},
+      {huge, "too large"},
+  };
+  for (const auto& [path, why] : cases) {
+    const std::string message = testing::error_of([&] { decode_image_file(path, 0); });
+    EXPECT_EQ(message.rfind(path + ": ", 0), 0u) << message;
+    EXPECT_NE(message.find(why), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << "one line: " << message;
+  }
+  fs::remove_all(dir);
+}
+
+// A valid PNG signature and IHDR (with its CRC) claiming width x height, and no pixel data.
+std::string png_header(uint32_t width, uint32_t height) {
+  auto be32 = [](uint32_t v) {
+    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                       static_cast<char>(v >> 8), static_cast<char>(v)};
+  };
+  std::string chunk = "IHDR" + be32(width) + be32(height) + std::string("\x08\x02\x00\x00\x00", 5);
+  const auto crc = static_cast<uint32_t>(
+      crc32(0, reinterpret_cast<const Bytef*>(chunk.data()), static_cast<uInt>(chunk.size())));
+  // libpng reads the header up to the first IDAT: an empty one, then IEND.
+  std::string out = std::string("\x89PNG\r\n\x1a\n", 8) + be32(13) + chunk + be32(crc);
+  for (const char* type : {"IDAT", "IEND"})
+    out += be32(0) + type + be32(static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(type), 4)));
+  return out;
+}
+
+// A real 8x8 JPEG whose SOF0 frame header is patched to claim width x height.
+std::string jpeg_claiming(uint16_t width, uint16_t height) {
+  std::string jpeg = compress_jpeg(std::vector<uint8_t>(8 * 8 * 3, 128), 8, 8, TJPF_RGB, TJSAMP_444);
+  const size_t sof = jpeg.find("\xFF\xC0");
+  EXPECT_NE(sof, std::string::npos);
+  // FF C0, length (2), precision (1), height (2), width (2)
+  jpeg[sof + 5] = static_cast<char>(height >> 8);
+  jpeg[sof + 6] = static_cast<char>(height);
+  jpeg[sof + 7] = static_cast<char>(width >> 8);
+  jpeg[sof + 8] = static_cast<char>(width);
+  return jpeg;
+}
+
+TEST(DecodeImage, HugeDimensionsAreRefusedBeforeDecoding) {
+  // 20000 x 20000 = 400 Mpx, 1.2 GB of RGB: refused from the header alone.
+  for (const auto& [name, bytes] : {std::pair{std::string("huge.png"), png_header(20000, 20000)},
+                                    std::pair{std::string("huge.jpg"), jpeg_claiming(20000, 20000)}}) {
+    const std::string message = testing::error_of([&] { decode_image_bytes(bytes, name, 128); });
+    EXPECT_EQ(message.rfind(name + ": ", 0), 0u) << message;
+    EXPECT_NE(message.find("20000x20000"), std::string::npos) << message;
+    EXPECT_NE(message.find("megapixels"), std::string::npos) << message;
+  }
+  // An ISIC-sized header is not refused for its size (it has no pixel data, so it fails later).
+  const std::string message =
+      testing::error_of([] { decode_image_bytes(png_header(6000, 4000), "ok.png", 0); });
+  EXPECT_NE(message.find("truncated"), std::string::npos) << message;
+  EXPECT_EQ(message.find("megapixels"), std::string::npos) << message;
+}
+
+TEST(DecodeImage, IsicSizedOriginalStillDecodes) {
+  // 6000x4000 = 24 Mpx, the largest ISIC 2020 originals.
+  std::vector<uint8_t> rgb(6000 * 4000 * 3, 90);
+  const std::string jpeg = compress_jpeg(rgb, 6000, 4000, TJPF_RGB, TJSAMP_420);
+  const RgbImage image = decode_image_bytes(jpeg, "isic.jpg", 128);
+  EXPECT_EQ(image.width, 750);  // 1/8 scale
+  EXPECT_EQ(image.height, 500);
 }
 
 }  // namespace

@@ -208,6 +208,68 @@ TEST(Metadata, BadValuesNameFileLineAndColumn) {
   }
 }
 
+TEST(Metadata, TextThatIsNotUtf8NamesFileLineColumnAndByte) {
+  struct Case {
+    std::string row, column, needle;
+  };
+  const std::vector<Case> cases = {
+      {"ISIC_0000009,IP_\xE9t\xE9,male,40,torso,unknown,benign,0", "patient_id", "byte 0xE9 at byte 4"},
+      {"ISIC_0000009,IP_9,male,40,torso,n\xE6vus,benign,0", "diagnosis", "byte 0xE6"},
+      {"ISIC_000000\xB9,IP_9,male,40,torso,unknown,benign,0", "image_name", "byte 0xB9"},
+      {"ISIC_0000009,IP_9,m\xE2le,40,torso,unknown,benign,0", "sex", "byte 0xE2"},
+      {"ISIC_0000009,IP_9,male,40,t\xC3,unknown,benign,0", "anatom_site_general_challenge",
+       "byte 0xC3"},                                                                    // truncated
+      {"ISIC_0000009,IP_9,male,40,\xC0\xAF,unknown,benign,0", "anatom_site_general_challenge",
+       "byte 0xC0"},                                                                    // overlong
+      {"ISIC_0000009,IP_9,male,40,\xED\xA0\x80,unknown,benign,0", "anatom_site_general_challenge",
+       "byte 0xED"},                                                                    // surrogate
+      {"ISIC_0000009,IP_9,male,40,\xF4\x90\x80\x80,unknown,benign,0",
+       "anatom_site_general_challenge", "byte 0xF4"},                                   // > U+10FFFF
+  };
+  for (const auto& c : cases) {
+    DataDir dir;
+    make_official(dir);
+    std::string csv = dir.str() + "/ISIC_2020_Training_GroundTruth.csv";
+    write_file_atomic(csv, read_file(csv) + c.row + "\r\n");
+    dir.images("train", {"ISIC_0000009"});
+    for (bool require_labels : {true, false}) {
+      LoadOptions options;
+      options.data_dir = dir.str();
+      options.skip_missing = true;
+      options.require_labels = require_labels;
+      std::string message = error_of([&] { load_dataset(options); });
+      EXPECT_EQ(message.rfind(csv + ":6: column '" + c.column + "': not valid UTF-8", 0), 0u) << message;
+      EXPECT_NE(message.find(c.needle), std::string::npos) << message;
+    }
+  }
+}
+
+TEST(Metadata, Utf8TextOfEveryLengthIsAccepted) {
+  DataDir dir;
+  make_official(dir);
+  std::string csv = dir.str() + "/ISIC_2020_Training_GroundTruth.csv";
+  // 2-, 3- and 4-byte sequences, including the largest code point U+10FFFF.
+  const std::string patient = "IP_\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xF4\x8F\xBF\xBF";
+  write_file_atomic(csv, read_file(csv) + "ISIC_0000009," + patient + ",male,40,torso,n\xC3\xA6vus,benign,0\r\n");
+  dir.images("train", {"ISIC_0000009"});
+  const LoadedDataset dataset = load_dir(dir);
+  ASSERT_EQ(dataset.records.size(), 5u);
+  EXPECT_EQ(dataset.records[4].patient_id, patient);
+}
+
+TEST(Metadata, Latin1HeaderAndDuplicatesCsvAreRefusedToo) {
+  DataDir dir;
+  make_official(dir);
+  dir.file("ISIC_2020_Training_Duplicates.csv", "image_name_1,image_name_2\nISIC_0000001,ISIC_\xE9" "0002\n");
+  std::string message = error_of([&] { load_dir(dir); });
+  EXPECT_EQ(message.rfind(dir.str() + "/ISIC_2020_Training_Duplicates.csv:2: column 'image_name_2': not valid UTF-8", 0), 0u) << message;
+
+  DataDir other;
+  other.file("ISIC_2020_Training_GroundTruth.csv", "image_name,patient_id,target,r\xE9gion\nISIC_0000001,IP_1,0,x\n");
+  message = error_of([&] { load_dir(other); });
+  EXPECT_EQ(message.rfind(other.str() + "/ISIC_2020_Training_GroundTruth.csv:1: column '#4 (header)': not valid UTF-8", 0), 0u) << message;
+}
+
 TEST(Metadata, DuplicateImageNameNamesBothLines) {
   DataDir dir;
   make_official(dir);
