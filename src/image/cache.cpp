@@ -8,23 +8,20 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
-#include <exception>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
-#include <thread>
 #include <unordered_set>
 #include <utility>
 
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/hash.h"
+#include "common/parallel_for.h"
 #include "common/progress.h"
 #include "image/decode.h"
 
@@ -100,45 +97,29 @@ struct DecodedSlots {
   std::vector<std::string> errors;   // per input image, "" when decoded
 };
 
-// Decodes every image into its slot of the temp file with `threads` workers. Without
-// skip_unreadable, the first failure stops the others and is rethrown here.
+// Decodes every image into its slot of the temp file. Without skip_unreadable, the first failure
+// stops the other workers and is rethrown here.
 DecodedSlots decode_into_slots(const std::vector<std::string>& paths,
                                const CacheBuildOptions& options, AtomicFile& out,
-                               uint64_t pixels_offset, int threads, ProgressBar* progress) {
+                               uint64_t pixels_offset, ProgressBar* progress) {
   const size_t image_bytes =
       static_cast<size_t>(options.image_size) * options.image_size * kChannels;
   DecodedSlots slots{std::vector<uint64_t>(paths.size(), 0), std::vector<std::string>(paths.size())};
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::exception_ptr first_error;
-  std::mutex error_mutex;
-  auto work = [&] {
-    for (size_t i = next++; i < paths.size() && !failed; i = next++) {
-      try {
-        RgbImage fitted;
-        try {
-          fitted = fit_square(decode_image_file(paths[i], options.image_size), options.image_size,
-                              options.fit);
-        } catch (const UserError& e) {
-          if (!options.skip_unreadable) throw;
-          slots.errors[i] = e.what();
-          if (progress) progress->advance();
-          continue;
-        }
-        out.write_at(fitted.pixels.data(), image_bytes, pixels_offset + i * image_bytes);
-        slots.checksums[i] = pixel_checksum(fitted.pixels.data(), image_bytes);
-        if (progress) progress->advance();
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (!first_error) first_error = std::current_exception();
-        failed = true;
-      }
+  parallel_for(paths.size(), options.threads, [&](size_t i) {
+    RgbImage fitted;
+    try {
+      fitted = fit_square(decode_image_file(paths[i], options.image_size), options.image_size,
+                          options.fit);
+    } catch (const UserError& e) {
+      if (!options.skip_unreadable) throw;
+      slots.errors[i] = e.what();  // each index is written by one thread only
     }
-  };
-  std::vector<std::thread> workers;
-  for (int t = 0; t < threads; ++t) workers.emplace_back(work);
-  for (auto& worker : workers) worker.join();
-  if (first_error) std::rethrow_exception(first_error);
+    if (slots.errors[i].empty()) {
+      out.write_at(fitted.pixels.data(), image_bytes, pixels_offset + i * image_bytes);
+      slots.checksums[i] = pixel_checksum(fitted.pixels.data(), image_bytes);
+    }
+    if (progress) progress->advance();
+  });
   return slots;
 }
 
@@ -266,14 +247,11 @@ CacheBuildResult build_image_cache(const std::vector<std::string>& names,
 
   AtomicFile out(cache_path);
   out.reserve(header.pixels_offset + names.size() * image_bytes);
-  int threads =
-      options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
-  threads = std::max(1, std::min<int>(threads, static_cast<int>(std::max<size_t>(names.size(), 1))));
   std::unique_ptr<ProgressBar> progress;
   if (options.show_progress)
     progress = std::make_unique<ProgressBar>("decode images", result.images, "img");
   DecodedSlots slots =
-      decode_into_slots(paths, options, out, header.pixels_offset, threads, progress.get());
+      decode_into_slots(paths, options, out, header.pixels_offset, progress.get());
 
   std::vector<std::string> kept_names;
   std::vector<uint64_t> kept_checksums;

@@ -23,11 +23,10 @@ std::vector<std::string> reproducers(const std::string& target) {
   return paths;
 }
 
-// DISABLED until src/image/cache.cpp (the lead's) checks pixels_offset + pixels_bytes for
-// overflow: offset-wraps-around.bin passes every header check because the sum wraps past 2^64 to
-// the file size, and pixels_ then points 8 KB before the mapping (UBSan: pointer overflow at
-// ImageCache::open; a read segfaults). Enable it with the fix.
-TEST(FuzzRegressions, DISABLED_ImageCacheHeadersAreUserErrors) {
+// offset-wraps-around.bin: a header whose pixels_offset + pixels_bytes wrapped past 2^64 to the
+// file size passed every check of the first cache format, and pixels_ pointed before the mapping.
+// Every size is now bounded by the file length before it is added or multiplied.
+TEST(FuzzRegressions, ImageCacheHeadersAreUserErrors) {
   const auto paths = reproducers("image_cache");
   ASSERT_FALSE(paths.empty());
   for (const auto& path : paths) {

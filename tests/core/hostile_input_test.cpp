@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <map>
 
+#include <nlohmann/json.hpp>
+
 #include "common/atomic_file.h"
 #include "common/csv.h"
 #include "support/test_support.h"
@@ -101,13 +103,16 @@ TEST_F(HostileInput, PredictOnDeviceFifoOrDirectoryNamesItAndReturnsAtOnce) {
 }
 
 TEST_F(HostileInput, MalformedModelCardIsAUserErrorNamingIt) {
-  // model.json is the lead's (its reader is moving into the library): if a case here fails, the
-  // reader is still letting a json exception through as "internal error".
+  // Broken in the file itself, or well-formed and of this checkpoint but with a bad classifier.
   const std::string card = read_file(run_ + "/model.json");
+  nlohmann::json bad_classifier = nlohmann::json::parse(card);
+  bad_classifier["classifier"] = {{"type", "knn"}, {"k", "three"}};
+  nlohmann::json bad_threshold = nlohmann::json::parse(card);
+  bad_threshold["threshold"] = "high";
   const std::vector<std::string> broken = {
       card.substr(0, card.size() / 2),  // truncated
       "[1, 2, 3]\n",                    // wrong type at the top
-      "{\"classifier\": {\"type\": \"knn\", \"k\": \"three\"}}\n",
+      bad_classifier.dump(), bad_threshold.dump(),
   };
   const std::string image = (kHam / "train" / (first_ham_image() + ".jpg")).string();
   for (const auto& contents : broken) {
