@@ -13,7 +13,7 @@ DERMSIM=${DERMSIM:-./build/dermsim}
 TRAIN_ARGS=${TRAIN_ARGS:-}  # extra `dermsim train` options, e.g. "--epochs 30"
 for loss in ${LOSSES[@]}; do
   run="$PREFIX-$loss"
-  $DERMSIM prepare --data "$DATA" --out "$run" > "$run.prepare.txt" 2>&1 || { cat "$run.prepare.txt"; exit 1; }
+  $DERMSIM prepare --data "$DATA" --out "$run" --fresh > "$run.prepare.txt" 2>&1 || { cat "$run.prepare.txt"; exit 1; }
   /usr/bin/time -f "wall %e s" $DERMSIM train --run "$run" --loss "$loss" $TRAIN_ARGS > "$run.train.txt" 2>&1
   strata=()
   [ -f "$DATA/sources.csv" ] && strata=(--strata "$DATA/sources.csv")

@@ -13,7 +13,8 @@ bash scripts/install-deps.sh
 bash scripts/build.sh --target dermsim
 DERMSIM=./build/dermsim
 
-$DERMSIM prepare --data "$DATA" --out "$RUN"
+# --fresh: this job trains anew, so an earlier training of the run is set aside (RUN/superseded/).
+$DERMSIM prepare --data "$DATA" --out "$RUN" --fresh
 $DERMSIM train --run "$RUN" $TRAIN_ARGS
 # The shipped ISIC sample says which of two copies each image came from (tied to the label):
 # report AUC within each source as well.

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "common/atomic_file.h"
@@ -76,21 +77,35 @@ std::string data_section(const nlohmann::json& manifest) {
   return html + "</table>";
 }
 
+// A number in a CSV the report reads (files of this run, but a person may have edited them).
+double number_at(const CsvTable& table, size_t row, int column) {
+  const std::string& text = table.rows[row][static_cast<size_t>(column)];
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0')
+    throw UserError(table.where(row) + "column '" + table.header[static_cast<size_t>(column)] +
+                    "': not a number: '" + text + "'");
+  return value;
+}
+
 std::string training_section(const RunDir& run) {
   if (!std::filesystem::exists(run.training_log())) return "";
   CsvTable log = read_csv(run.training_log());
+  const int epoch_col = require_column(log, {"epoch"}), loss_col = require_column(log, {"train_loss"}),
+            auc_col = require_column(log, {"val_auc"});
   ChartSeries loss{"train loss", {}, {}, "#d62728"}, auc{"val AUC (kNN)", {}, {}, "#1f77b4"};
   double max_loss = 0, max_epoch = 1;
-  for (const auto& row : log.rows) {
-    const double epoch = std::stod(row[log.column("epoch")]);
-    const double l = std::stod(row[log.column("train_loss")]);
-    const std::string a = row[log.column("val_auc")];
+  for (size_t r = 0; r < log.rows.size(); ++r) {
+    const auto& row = log.rows[r];
+    const double epoch = number_at(log, r, epoch_col);
+    const double l = number_at(log, r, loss_col);
+    const std::string a = row[auc_col];
     loss.x.push_back(epoch);
     loss.y.push_back(l);
     max_loss = std::max(max_loss, l);
     max_epoch = std::max(max_epoch, epoch);
     auc.x.push_back(epoch);
-    auc.y.push_back(a == "null" ? NAN : std::stod(a));
+    auc.y.push_back(a == "null" ? NAN : number_at(log, r, auc_col));
   }
   loss.points = auc.points = true;
   ChartOptions lo{"Training loss", "epoch", "loss", 0, max_epoch, 0, max_loss * 1.1};
@@ -168,11 +183,12 @@ std::string results_section(const nlohmann::json& metrics, const std::string& sp
 std::string curves_section(const RunDir& run, const std::string& split) {
   if (!std::filesystem::exists(run.scores(split))) return "";
   CsvTable scores = read_csv(run.scores(split));
+  const int target_col = require_column(scores, {"target"}), score_col = require_column(scores, {"score"});
   std::vector<int> y;
   std::vector<double> s;
-  for (const auto& row : scores.rows) {
-    y.push_back(std::stoi(row[scores.column("target")]));
-    s.push_back(std::stod(row[scores.column("score")]));
+  for (size_t r = 0; r < scores.rows.size(); ++r) {
+    y.push_back(static_cast<int>(number_at(scores, r, target_col)));
+    s.push_back(number_at(scores, r, score_col));
   }
   RocCurve roc = roc_curve(y, s);
   PrCurve pr = precision_recall_curve(y, s);
