@@ -29,8 +29,12 @@ int main(int argc, char** argv) {
   }
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::Success& e) {  // --help
     return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // A bad flag is the user's: one line and exit 2, like every other user error.
+    std::fprintf(stderr, "dermsim: error: %s (see --help)\n", e.what());
+    return 2;
   } catch (const dermsim::UserError& e) {
     std::fprintf(stderr, "dermsim: error: %s\n", e.what());
     return 2;

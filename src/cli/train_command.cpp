@@ -41,8 +41,11 @@ void run_train(const std::string& run, TrainRequest& request, long stop_after_st
   std::printf("trained %s: %ld steps (%d epochs) in %s, %.1f images/s, data wait %.1f%%\n",
               run.c_str(), s.steps, s.epochs, human_duration(s.seconds).c_str(),
               s.images_per_second, 100 * s.data_wait_fraction);
-  std::printf("best validation AUC %.4f at epoch %d (kNN on embeddings) -> %s/checkpoint-best.pt\n",
-              s.best_val_auc, s.best_epoch, run.c_str());
+  if (s.best_epoch > 0)
+    std::printf("best validation AUC %.4f at epoch %d (kNN on embeddings) -> %s/checkpoint-best.pt\n",
+                s.best_val_auc, s.best_epoch, run.c_str());
+  else
+    std::printf("stopped before the first epoch ended: no checkpoint yet (`--resume` continues)\n");
 }
 
 }  // namespace

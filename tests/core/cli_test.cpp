@@ -58,6 +58,16 @@ TEST(Cli, NoArgumentsPrintsUsageAndFails) {
   EXPECT_NE(r.output.find("prepare"), std::string::npos);
 }
 
+TEST(Cli, ABadFlagValueIsOneLineAndExitTwo) {
+  for (const char* args : {"train --run R --images-per-class 1", "similar --run R IMG --k 0",
+                           "evaluate --run R --tta 9", "prepare --out R --fit stretch", "predict"}) {
+    Result r = run(args);
+    EXPECT_EQ(r.exit_code, 2) << args << ": " << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << args << ": " << r.output;
+  }
+  EXPECT_EQ(run("train --help").exit_code, 0);
+}
+
 TEST(Cli, PrepareOnMissingFolderNamesIt) {
   Result r = run("prepare --data /nonexistent/isic --out " + temp_dir("missing").string() + "/run");
   EXPECT_EQ(r.exit_code, 2);
