@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "common/atomic_file.h"
 #include "common/csv.h"
+#include "common/error.h"
 #include "common/run_lock.h"
 #include "image/decode_many.h"
 #include "inference/run_model.h"
@@ -38,6 +39,7 @@ void write_npy(const std::string& path, const Embeddings& x) {
 void embed_folder(const RunData& data, const LoadedModel& model, const std::string& dir, int tta,
                   int threads, const std::string& base) {
   const std::vector<std::string> paths = list_image_files(dir);
+  if (paths.empty()) throw UserError(dir + ": no .jpg, .jpeg or .png images in this folder");
   const int size = data.cache.image_size();
   DecodedImages decoded = decode_and_fit(paths, size, fit_mode_of(data), threads);
   std::vector<const uint8_t*> pixels;

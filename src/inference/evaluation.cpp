@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 #include <numeric>
+#include <optional>
 
 #include "classify/model_selection.h"
 #include "classify/neighbours.h"
@@ -73,13 +74,26 @@ Embedded embed_parts(const LoadedModel& model, const RunData& data, Part part, i
   return e;
 }
 
+// The strata CSV is read before any embedding, so a bad file is refused at once.
+struct Strata {
+  CsvTable table;
+  int name_col = 0, stratum_col = 1;
+};
+
+Strata read_strata(const std::string& strata_csv) {
+  Strata strata{read_csv(strata_csv)};
+  strata.name_col = require_column(strata.table, {"image_name"});
+  if (strata.table.header.size() < 2)
+    throw UserError(strata_csv + ": expected columns image_name,STRATUM");
+  strata.stratum_col = strata.name_col == 0 ? 1 : 0;
+  return strata;
+}
+
 // AUC within each stratum (e.g. the image source): a model can score well overall by telling
 // strata apart when a stratum is tied to the label; the within-stratum figure is free of that.
-void stratified_auc(const std::string& strata_csv, const RunData& data, Evaluation& ev) {
-  CsvTable table = read_csv(strata_csv);
-  const int name_col = require_column(table, {"image_name"});
-  if (table.header.size() < 2) throw UserError(strata_csv + ": expected columns image_name,STRATUM");
-  const int stratum_col = name_col == 0 ? 1 : 0;
+void stratified_auc(const Strata& strata, const RunData& data, Evaluation& ev) {
+  const CsvTable& table = strata.table;
+  const int name_col = strata.name_col, stratum_col = strata.stratum_col;
   ev.strata_column = table.header[stratum_col];
   std::map<std::string, std::string> stratum_of;
   for (const auto& row : table.rows) stratum_of[row[name_col]] = row[stratum_col];
@@ -141,6 +155,8 @@ nlohmann::json rows_json(const std::vector<ClassifierRow>& rows) {
 Evaluation evaluate_run(const RunData& data, const LoadedModel& model, const EvaluateOptions& o) {
   if (data.indices(Part::kVal).empty())
     throw UserError(data.run.split() + ": the validation split is empty; prepare with --val > 0");
+  const std::optional<Strata> strata =
+      o.strata_csv.empty() ? std::nullopt : std::optional<Strata>(read_strata(o.strata_csv));
   Embedded e = embed_parts(model, data, o.part, o.tta, true);
   std::vector<Candidate> candidates = fit_all(e.train, e.val, model.has_head());
   Candidate& chosen = candidates.front();
@@ -168,7 +184,7 @@ Evaluation evaluate_run(const RunData& data, const LoadedModel& model, const Eva
     ev.floor = rows_per_family(fit_all(f.train, f.val, false), f.eval);
     for (auto& row : ev.floor) row.chosen = false;
   }
-  if (!o.strata_csv.empty()) stratified_auc(o.strata_csv, data, ev);
+  if (strata) stratified_auc(*strata, data, ev);
   ev.retrieval_examples = retrieval_examples(data, e.train, ev);
   return ev;
 }
