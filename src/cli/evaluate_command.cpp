@@ -67,7 +67,6 @@ void run_evaluate(EvaluateArgs& args) {
   RunLock lock(args.run, "evaluate");
   const RunData data = load_run_data(args.run);
   const LoadedModel model = load_model(data, args.device, args.threads);
-  std::fprintf(stderr, "embedding train, val and %s images (TTA %d)\n", args.split.c_str(), o.tta);
   const Evaluation ev = evaluate_run(data, model, o);
   std::printf("\n%s split: %zu images, %ld malignant, %zu patients/groups\n", args.split.c_str(),
               ev.eval.y.size(), static_cast<long>(std::count(ev.eval.y.begin(), ev.eval.y.end(), 1)),

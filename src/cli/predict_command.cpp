@@ -37,12 +37,12 @@ std::vector<std::string> input_paths(const PredictArgs& args) {
     load.require_labels = false;
     load.skip_missing = true;
     LoadedDataset test = load_dataset(load);
-    for (const auto& m : test.missing_images)
-      std::fprintf(stderr, "warning: %s: image file not found, skipped\n", m.c_str());
     if (test.records.empty() && !test.missing_images.empty())
       throw UserError(test.csv_path + ": none of its " + std::to_string(test.missing_images.size()) +
                       " images was found in " + test.image_dir + " (first: " +
                       test.missing_images.front() + "); give the folder with --images");
+    for (const auto& m : test.missing_images)
+      std::fprintf(stderr, "warning: %s: image file not found, skipped\n", m.c_str());
     std::vector<std::string> paths;
     for (const auto& r : test.records) paths.push_back(r.image_path);
     return paths;

@@ -253,6 +253,20 @@ TEST_F(RunFolder, EmptyValidationOrBadNumbersAreRefusedBeforeTraining) {
                    std::string(flag).substr(1, std::string(flag).find(' ', 1) - 1), trained, before);
 }
 
+TEST_F(RunFolder, NothingToReadIsRefusedByName) {
+  const fs::path run = copy_of_base("nothing");
+  const fs::path empty = temp_root() / "empty-folder";
+  fs::create_directories(empty);
+  const std::string csv = (temp_root() / "test-metadata.csv").string();
+  write_file_atomic(csv, "image,patient,sex,age_approx,anatom_site_general\nISIC_0000001,P1,,,\n");
+  const auto before = snapshot(run);
+  expect_refused(run_dermsim("embed" + arg(run) + " --dir " + empty.string()), empty.string(), run, before);
+  expect_refused(run_dermsim("predict" + arg(run) + " --csv " + csv + " --images " + empty.string() +
+                             " --out " + (temp_root() / "p.csv").string()),
+                 "ISIC_0000001", run, before);
+  expect_refused(run_dermsim("evaluate" + arg(run) + " --split val --strata " + csv), csv, run, before);
+}
+
 // A small tmpfs, so that "disk full" is real. Needs root (CI runs as root).
 class FullDisk : public RunFolder {
  protected:
