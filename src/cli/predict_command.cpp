@@ -13,7 +13,7 @@
 #include "common/progress.h"
 #include "data/metadata.h"
 #include "image/decode_many.h"
-#include "inference/model_card.h"
+#include "classify/model_card.h"
 #include "inference/run_model.h"
 
 namespace dermsim::cli {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "image/run_data.h"
-#include "inference/model_card.h"
+#include "classify/model_card.h"
 #include "inference/run_model.h"
 #include "metrics/retrieval.h"
 #include "metrics/summary.h"

@@ -17,6 +17,15 @@ std::string remedy_for(const std::string& path) {
   return "train again: `dermsim train --run " + run + "`";
 }
 
+// TorchScript's parser errors span several lines; the first non-empty one says what failed.
+std::string first_line(const std::string& text) {
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line))
+    if (line.find_first_not_of(" \t") != std::string::npos) return line;
+  return "damaged archive";
+}
+
 // Reads the archive from bytes already in memory, so the identity and the weights are one read.
 void load_archive(torch::serialize::InputArchive& archive, const std::string& bytes,
                   const std::string& path) {
@@ -25,6 +34,8 @@ void load_archive(torch::serialize::InputArchive& archive, const std::string& by
     archive.load_from(stream);
   } catch (const c10::Error& e) {
     throw UserError(path + ": unreadable or incompatible checkpoint: " + e.what_without_backtrace());
+  } catch (const std::exception& e) {  // damaged archives also fail in TorchScript's parser
+    throw UserError(path + ": unreadable checkpoint: " + first_line(e.what()));
   }
 }
 
@@ -95,6 +106,8 @@ void load_checkpoint_state(const std::string& path, EmbeddingNet& net,
     }
   } catch (const c10::Error& e) {
     throw UserError(path + ": checkpoint does not fit its network: " + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw UserError(path + ": unreadable checkpoint: " + first_line(e.what()));
   }
 }
 

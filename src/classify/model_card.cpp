@@ -1,4 +1,4 @@
-#include "inference/model_card.h"
+#include "classify/model_card.h"
 
 #include <cmath>
 #include <filesystem>
