@@ -50,7 +50,8 @@ TrainOptions resumed_options(const TrainOptions& saved, const TrainRequest& requ
                              const std::string& source) {
   const std::vector<std::string> changed = changed_options(saved, request.options, request.given);
   if (!changed.empty())
-    throw UserError("--resume: " + join(changed) + " differs from " + source +
+    throw UserError("--resume: " + join(changed) + (changed.size() > 1 ? " differ" : " differs") +
+                    " from " + source +
                     "; a resumed run keeps its options (drop the flag, or train without --resume to "
                     "start afresh)");
   TrainOptions o = saved;
