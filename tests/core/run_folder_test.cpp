@@ -225,7 +225,7 @@ TEST_F(RunFolder, KilledCommandsLeaveNothingThatBlocksTheNext) {
   const fs::path run = copy_of_base("kill");
   for (int ms : {300, 900, 1800}) {
     kill_during("train" + arg(run) + kTrainArgs, ms);
-    ok("train" + arg(run) + " --resume");
+    ok("train" + arg(run) + " --resume" + kTrainArgs);  // same flags as the run: accepted
     EXPECT_TRUE(temp_files(run).empty()) << "after a kill at " << ms << " ms";
     kill_during("evaluate" + arg(run) + " --split val", ms);
     ok("evaluate" + arg(run) + " --split val --skip-floor");
