@@ -34,10 +34,10 @@ void write_images_csv(const RunDir& run, const std::vector<LesionRecord>& record
 
 // Everything the split and the cache are made from. Equal identities mean prepare would write the
 // same split and cache again, so a trained run may be prepared again safely.
-std::string prepare_inputs_identity(const LoadedDataset& data, const PrepareOptions& o,
-                                    uint64_t cache_source_checksum) {
+std::string prepare_inputs_identity(const LoadedDataset& data, const std::string& csv_hash,
+                                    const PrepareOptions& o, uint64_t cache_source_checksum) {
   ContentHash hash;
-  hash.add(read_file(data.csv_path));
+  hash.add(csv_hash);
   for (const auto& [a, b] : data.duplicate_pairs) {
     hash.add(a);
     hash.add(b);
@@ -74,7 +74,7 @@ std::string guard_training(const RunDir& run, const std::string& inputs, bool fr
                   "aside (into " + run.superseded() + "/)");
 }
 
-nlohmann::json manifest_of(const PrepareOptions& o, const LoadedDataset& data,
+nlohmann::json manifest_of(const PrepareOptions& o, const LoadedDataset& data, const std::string& csv_hash,
                            const std::vector<SplitRow>& split, const ImageCache& cache,
                            const ChannelStats& stats, const std::string& inputs,
                            const RunDir& run, size_t left_out) {
@@ -91,7 +91,7 @@ nlohmann::json manifest_of(const PrepareOptions& o, const LoadedDataset& data,
         {"cache.bin", cache.content_id()}}},
       {"data",
        {{"dir", o.load.data_dir}, {"layout", data.layout}, {"csv", data.csv_path},
-        {"csv_hash", content_hash_hex(read_file(data.csv_path))}, {"images", split.size()},
+        {"csv_hash", csv_hash}, {"images", split.size()},
         {"missing_or_unreadable_images", left_out},
         {"duplicate_pairs_in_data", data.duplicate_pairs.size()}}},
       {"split",
@@ -119,8 +119,9 @@ PrepareResult prepare_run(const PrepareOptions& o) {
     paths.push_back(r.image_path);
   }
   const CacheBuildOptions cache_options = cache_options_of(o);
+  const std::string csv_hash = content_hash_hex(read_file(data.csv_path));
   const std::string inputs =
-      prepare_inputs_identity(data, o, image_cache_checksum(names, paths, cache_options));
+      prepare_inputs_identity(data, csv_hash, o, image_cache_checksum(names, paths, cache_options));
   PrepareResult result;
   result.set_aside_to = guard_training(run, inputs, o.fresh);
 
@@ -158,8 +159,8 @@ PrepareResult prepare_run(const PrepareOptions& o) {
   const ChannelStats stats = channel_stats(cache, train_indices);
   // The manifest goes last: it records the identities of what is on disk now, so a prepare killed
   // before this line leaves a run that every later command refuses until prepare runs again.
-  write_json_file(run.manifest(), manifest_of(o, data, result.split, cache, stats, inputs, run,
-                                              left_out_rows.size()));
+  write_json_file(run.manifest(), manifest_of(o, data, csv_hash, result.split, cache, stats, inputs,
+                                              run, left_out_rows.size()));
   result.layout = data.layout;
   result.images = kept.size();
   return result;
