@@ -60,6 +60,15 @@ void make_official(const DataDir& dir) {
   dir.images("train", {"ISIC_0000001", "ISIC_0000002", "ISIC_0000003", "ISIC_0000004"});
 }
 
+// The official layout plus one more row (line 6, image ISIC_0000009); returns the CSV's path.
+std::string official_with_extra_row(const DataDir& dir, const std::string& row) {
+  make_official(dir);
+  const std::string csv = dir.str() + "/ISIC_2020_Training_GroundTruth.csv";
+  write_file_atomic(csv, read_file(csv) + row + "\r\n");
+  dir.images("train", {"ISIC_0000009"});
+  return csv;
+}
+
 LoadedDataset load_dir(const DataDir& dir, bool skip_missing = false) {
   LoadOptions options;
   options.data_dir = dir.str();
@@ -198,10 +207,7 @@ TEST(Metadata, BadValuesNameFileLineAndColumn) {
   };
   for (const auto& c : cases) {
     DataDir dir;
-    make_official(dir);
-    std::string csv = dir.str() + "/ISIC_2020_Training_GroundTruth.csv";
-    write_file_atomic(csv, read_file(csv) + c.row + "\r\n");
-    dir.images("train", {"ISIC_0000009"});
+    const std::string csv = official_with_extra_row(dir, c.row);
     std::string message = error_of([&] { load_dir(dir); });
     EXPECT_NE(message.find(csv + ":6: column '" + c.column + "'"), std::string::npos) << message;
     EXPECT_NE(message.find(c.needle), std::string::npos) << message;
@@ -228,10 +234,7 @@ TEST(Metadata, TextThatIsNotUtf8NamesFileLineColumnAndByte) {
   };
   for (const auto& c : cases) {
     DataDir dir;
-    make_official(dir);
-    std::string csv = dir.str() + "/ISIC_2020_Training_GroundTruth.csv";
-    write_file_atomic(csv, read_file(csv) + c.row + "\r\n");
-    dir.images("train", {"ISIC_0000009"});
+    const std::string csv = official_with_extra_row(dir, c.row);
     for (bool require_labels : {true, false}) {
       LoadOptions options;
       options.data_dir = dir.str();
