@@ -69,7 +69,7 @@ std::string set_aside_training(const RunDir& run) {
 nlohmann::json read_json_file(const std::string& path) {
   try {
     return nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for 1e99999
     throw UserError(path + ": not valid JSON: " + e.what());
   }
 }

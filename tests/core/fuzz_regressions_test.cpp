@@ -3,10 +3,13 @@
 // (not in the corpus, so the fuzz smoke in CI does not start on a known crash).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "classify/model_card.h"
 #include "image/cache.h"
 
 namespace dermsim {
@@ -38,6 +41,20 @@ TEST(FuzzRegressions, ImageCacheHeadersAreUserErrors) {
         UserError)
         << path;
   }
+}
+
+// number-overflow.json: a number too large for a double (-1.233E33335) made nlohmann's parser
+// throw out_of_range, not parse_error, and the model card reader let it through as "internal error".
+TEST(FuzzRegressions, ModelCardsAreUserErrors) {
+  const auto paths = reproducers("model_card");
+  ASSERT_FALSE(paths.empty());
+  const fs::path run = fs::temp_directory_path() / ("dermsim_fuzzreg_" + std::to_string(::getpid()));
+  fs::create_directories(run);
+  for (const auto& path : paths) {
+    write_file_atomic((run / "model.json").string(), read_file(path));
+    EXPECT_THROW(load_model_card(RunDir{run.string()}, "0123456789abcdef"), UserError) << path;
+  }
+  fs::remove_all(run);
 }
 
 }  // namespace
