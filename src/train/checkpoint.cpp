@@ -73,13 +73,14 @@ void save_checkpoint(const std::string& path, EmbeddingNet& net, torch::optim::O
 
 CheckpointInfo read_checkpoint_info(const std::string& path, const MadeFrom& inputs) {
   if (!std::filesystem::exists(path)) throw UserError(path + ": no such checkpoint");
-  const std::string bytes = read_file(path);
+  CheckpointInfo info;
+  info.path = path;
+  info.bytes = read_file(path);
   torch::serialize::InputArchive archive;
-  load_archive(archive, bytes, path);
+  load_archive(archive, info.bytes, path);
   const nlohmann::json meta = read_meta(archive, path);
   require_made_from(path, meta.value("made_from", nlohmann::json()), inputs, remedy_for(path));
-  CheckpointInfo info;
-  info.identity = content_hash_hex(bytes);
+  info.identity = content_hash_hex(info.bytes);
   try {
     info.options = train_options_from_json(meta.at("options"), path);
     info.progress.step = meta.at("step");
@@ -92,10 +93,11 @@ CheckpointInfo read_checkpoint_info(const std::string& path, const MadeFrom& inp
   return info;
 }
 
-void load_checkpoint_state(const std::string& path, EmbeddingNet& net,
+void load_checkpoint_state(const CheckpointInfo& info, EmbeddingNet& net,
                            torch::optim::Optimizer* optimizer) {
+  const std::string& path = info.path;
   torch::serialize::InputArchive archive, model_archive;
-  load_archive(archive, read_file(path), path);
+  load_archive(archive, info.bytes, path);
   try {
     archive.read("model", model_archive);
     net->load(model_archive);
@@ -138,7 +140,7 @@ TrainedNet load_trained_net(const RunData& data, const std::string& which, const
   net_options.backbone = info.options.backbone;
   net_options.embed_dim = info.options.embed_dim;
   trained.net = make_embedding_net(net_options);
-  load_checkpoint_state(path, trained.net, nullptr);
+  load_checkpoint_state(info, trained.net, nullptr);
   trained.net->to(device);
   trained.net->eval();
   return trained;

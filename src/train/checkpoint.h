@@ -28,18 +28,21 @@ void save_checkpoint(const std::string& path, EmbeddingNet& net, torch::optim::O
                      const TrainingProgress& progress, const TrainOptions& options,
                      const MadeFrom& made_from);
 
-// A checkpoint read back: its options, progress and the identity (content hash) of the file.
+// A checkpoint read back: its options, progress, the identity (content hash) of the file and the
+// file's bytes, so that loading its weights does not read it again.
 struct CheckpointInfo {
+  std::string path;
   TrainOptions options;
   TrainingProgress progress;
   std::string identity;
+  std::string bytes;
 };
 
-// Loads the weights into `net` (built by the caller from info.options: see load_trained_net) and
-// the optimiser state when `optimizer` is given. The checkpoint must have been trained on `inputs`
-// (RunData::training_inputs()); anything else throws UserError naming the file.
+// Reads the checkpoint; it must have been trained on `inputs` (RunData::training_inputs()), else
+// UserError naming the file. Then load_checkpoint_state loads the weights into `net` (built by the
+// caller from info.options: see load_trained_net) and the optimiser state when `optimizer` is given.
 CheckpointInfo read_checkpoint_info(const std::string& path, const MadeFrom& inputs);
-void load_checkpoint_state(const std::string& path, EmbeddingNet& net,
+void load_checkpoint_state(const CheckpointInfo& info, EmbeddingNet& net,
                            torch::optim::Optimizer* optimizer);
 
 struct TrainedNet {

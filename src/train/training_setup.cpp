@@ -104,7 +104,7 @@ TrainingSetup start_training(const RunData& data, const TrainRequest& request) {
   if (setup.options.channels_last) to_channels_last(setup.net);
   setup.optimizer = make_optimizer(setup.net, setup.options);
   if (resuming) {
-    load_checkpoint_state(run.checkpoint_last(), setup.net, setup.optimizer.get());
+    load_checkpoint_state(info, setup.net, setup.optimizer.get());
     setup.progress = info.progress;
     setup.resumed = true;
   } else {

@@ -44,7 +44,7 @@ std::string outcome_of_loading(const std::string& path) {
     net_options.embed_dim = info.options.embed_dim;
     EmbeddingNet net = make_embedding_net(net_options);
     auto optimizer = make_optimizer(net, info.options);
-    load_checkpoint_state(path, net, optimizer.get());
+    load_checkpoint_state(info, net, optimizer.get());
     return "";
   } catch (const UserError& e) {
     return e.what();
