@@ -11,7 +11,7 @@
 namespace dermsim {
 
 nlohmann::json to_json(const ModelCard& card) {
-  return {{"classifier", card.classifier ? card.classifier->to_json() : nlohmann::json{{"type", "head"}}},
+  nlohmann::json j = {{"classifier", card.classifier ? card.classifier->to_json() : nlohmann::json{{"type", "head"}}},
           {"classifier_description", card.description},
           {"threshold", card.threshold},
           {"threshold_rule", card.threshold_rule},
@@ -19,6 +19,8 @@ nlohmann::json to_json(const ModelCard& card) {
           {"tta", card.tta},
           {"checkpoint", "best"},
           {"made_from", {{"checkpoint-best.pt", card.checkpoint_id}}}};
+  if (card.metadata) j["metadata"] = card.metadata->to_json();
+  return j;
 }
 
 ModelCard load_model_card(const RunDir& run, const std::string& checkpoint_id) {
@@ -44,6 +46,7 @@ ModelCard load_model_card(const RunDir& run, const std::string& checkpoint_id) {
     card.threshold_rule = j.at("threshold_rule");
     card.validation_auc = j.value("validation_auc", 0.0);
     card.tta = j.value("tta", 1);
+    if (j.contains("metadata")) card.metadata = MetadataEncoder::from_json(j.at("metadata"), path);
   } catch (const nlohmann::json::exception& e) {
     throw UserError(path + ": malformed model card (" + e.what() + "); " + remedy);
   }
@@ -54,9 +57,17 @@ ModelCard load_model_card(const RunDir& run, const std::string& checkpoint_id) {
 }
 
 std::vector<double> malignancy_probability(const ModelCard& card, const Embeddings& embeddings,
-                                           const std::vector<double>& head_logits) {
+                                           const std::vector<double>& head_logits,
+                                           const std::vector<const LesionRecord*>* records) {
+  if (card.metadata && !records)
+    throw UserError("model.json: the chosen classifier (" + card.description +
+                    ") needs each image's age, sex and site: give them with --csv (columns "
+                    "sex, age_approx, anatom_site_general)");
   if (card.classifier) {
     try {
+      if (card.metadata)
+        return card.classifier->predict_proba(
+            concat_columns(embeddings, card.metadata->encode_all(*records)));
       return card.classifier->predict_proba(embeddings);
     } catch (const std::invalid_argument& e) {  // an edited card whose sizes do not fit the network
       throw UserError(std::string("model.json: the classifier does not fit this network: ") + e.what());

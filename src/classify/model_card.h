@@ -5,10 +5,12 @@
 #include <nlohmann/json.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "classify/classifier.h"
+#include "classify/metadata_features.h"
 #include "common/run_dir.h"
 
 namespace dermsim {
@@ -21,6 +23,7 @@ struct ModelCard {
   double validation_auc = 0;
   int tta = 1;
   std::string checkpoint_id;  // identity of the checkpoint-best.pt it was fitted on
+  std::optional<MetadataEncoder> metadata;  // set when the classifier reads age, sex and site too
 };
 
 nlohmann::json to_json(const ModelCard& card);
@@ -30,8 +33,11 @@ nlohmann::json to_json(const ModelCard& card);
 // and the command that rebuilds it.
 ModelCard load_model_card(const RunDir& run, const std::string& checkpoint_id);
 
-// P(malignant) of each image from its embedding (or, for the joint head, its logit).
+// P(malignant) of each image from its embedding (or, for the joint head, its logit), and from its
+// metadata `records` (one per row) when the card uses metadata: without them that is a UserError
+// naming what is missing.
 std::vector<double> malignancy_probability(const ModelCard& card, const Embeddings& embeddings,
-                                           const std::vector<double>& head_logits);
+                                           const std::vector<double>& head_logits,
+                                           const std::vector<const LesionRecord*>* records = nullptr);
 
 }  // namespace dermsim

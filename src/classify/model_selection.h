@@ -15,6 +15,7 @@ struct Candidate {
   std::string description;  // e.g. "knn k=11 distance-weighted", "logistic C=0.1"
   std::unique_ptr<EmbeddingClassifier> classifier;
   double validation_score;  // score_fn(val_y, proba on val_x); higher is better
+  bool with_metadata = false;  // fitted on [embedding | age, sex, site] (metadata_features.h)
 };
 
 // (labels, probability of malignant) -> score, higher better (e.g. ROC AUC).
@@ -27,5 +28,14 @@ using ScoreFunction = std::function<double(const std::vector<int>&, const std::v
 std::vector<Candidate> fit_candidates(const Embeddings& train_x, const std::vector<int>& train_y,
                                       const Embeddings& val_x, const std::vector<int>& val_y,
                                       const ScoreFunction& score_fn);
+
+// Logistic regression alone over the same C grid, descriptions ending in `suffix` (for inputs other
+// than the embedding alone, e.g. the embedding joined with metadata columns). Unsorted.
+std::vector<Candidate> fit_logistic_candidates(const Embeddings& train_x, const std::vector<int>& train_y,
+                                               const Embeddings& val_x, const std::vector<int>& val_y,
+                                               const ScoreFunction& score_fn, const std::string& suffix);
+
+// Best validation score first, NaN last, ties keeping their order (fit_candidates' rule).
+void sort_candidates(std::vector<Candidate>& candidates);
 
 }  // namespace dermsim

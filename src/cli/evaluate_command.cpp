@@ -96,6 +96,9 @@ void add_evaluate_command(CLI::App& app) {
   cmd->add_option("--device", args->device, "auto | cpu | cuda")->capture_default_str();
   cmd->add_option("--threads", args->threads, "CPU threads (0 = one per core)");
   cmd->add_flag("--skip-floor", args->skip_floor, "do not evaluate the untrained-network floor");
+  cmd->add_flag("--metadata", args->options.metadata,
+                "also consider logistic regression on the embedding joined with age, sex and site "
+                "(chosen on validation like the rest; predict then needs --csv)");
   cmd->add_option("--strata", args->options.strata_csv,
                   "CSV image_name,STRATUM (e.g. a data source): also report AUC within each stratum");
   cmd->callback([args] { run_evaluate(*args); });

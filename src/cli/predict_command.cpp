@@ -29,7 +29,8 @@ struct PredictArgs {
   bool kaggle = false;
 };
 
-std::vector<std::string> input_paths(const PredictArgs& args) {
+// The images to score; with --csv their metadata too (age, sex, site), else only image_path is set.
+std::vector<LesionRecord> input_records(const PredictArgs& args) {
   if (!args.csv.empty()) {
     LoadOptions load;
     load.csv_path = args.csv;
@@ -43,19 +44,22 @@ std::vector<std::string> input_paths(const PredictArgs& args) {
                       test.missing_images.front() + "); give the folder with --images");
     for (const auto& m : test.missing_images)
       std::fprintf(stderr, "warning: %s: image file not found, skipped\n", m.c_str());
-    std::vector<std::string> paths;
-    for (const auto& r : test.records) paths.push_back(r.image_path);
-    return paths;
+    return test.records;
   }
-  if (!args.dir.empty()) return list_image_files(args.dir);
-  return args.files;
+  std::vector<LesionRecord> records;
+  for (const auto& path : args.dir.empty() ? args.files : list_image_files(args.dir)) {
+    records.emplace_back();
+    records.back().image_path = path;
+  }
+  return records;
 }
 
 // Rows are keyed by image id (the file name without extension): two inputs with one id would give
 // two rows nobody can tell apart, so they are refused.
-void require_unique_ids(const std::vector<std::string>& paths) {
+void require_unique_ids(const std::vector<LesionRecord>& records) {
   std::map<std::string, std::string> first_path;
-  for (const auto& path : paths) {
+  for (const auto& record : records) {
+    const std::string& path = record.image_path;
     auto [it, added] = first_path.emplace(image_id_from_path(path), path);
     if (!added)
       throw UserError(path + ": same image id '" + it->first + "' as " + it->second +
@@ -67,9 +71,15 @@ void run_predict(const PredictArgs& args) {
   const RunData data = load_run_data(args.run);
   const LoadedModel model = load_model(data, args.device, args.threads);
   const ModelCard chosen = load_model_card(data.run, model.checkpoint_id);
-  const std::vector<std::string> paths = input_paths(args);
-  if (paths.empty()) throw UserError("predict: no images given (IMAGE..., --dir or --csv)");
-  require_unique_ids(paths);
+  const std::vector<LesionRecord> inputs = input_records(args);
+  if (inputs.empty()) throw UserError("predict: no images given (IMAGE..., --dir or --csv)");
+  require_unique_ids(inputs);
+  if (chosen.metadata && args.csv.empty())
+    throw UserError(data.run.model_card() + ": the chosen classifier (" + chosen.description +
+                    ") needs each image's age, sex and site: give the images with --csv FILE "
+                    "(columns image, sex, age_approx, anatom_site_general) and --images DIR");
+  std::vector<std::string> paths;
+  for (const auto& r : inputs) paths.push_back(r.image_path);
   const int size = data.cache.image_size();
   const FitMode fit = fit_mode_of(data);
   const int tta = args.tta > 0 ? args.tta : chosen.tta;
@@ -83,6 +93,7 @@ void run_predict(const PredictArgs& args) {
                                    paths.begin() + std::min(paths.size(), begin + kChunk));
     DecodedImages decoded = decode_and_fit(chunk, size, fit, args.threads);
     std::vector<const uint8_t*> pixels;
+    std::vector<const LesionRecord*> records;
     std::vector<size_t> ok;
     for (size_t i = 0; i < chunk.size(); ++i) {
       if (!decoded.errors[i].empty()) {
@@ -92,12 +103,13 @@ void run_predict(const PredictArgs& args) {
         continue;
       }
       pixels.push_back(decoded.images[i].pixels.data());
+      records.push_back(&inputs[begin + i]);
       ok.push_back(i);
     }
     if (!pixels.empty()) {
       const EmbedResult embedded = embed_pixels(model, pixels, size, tta);
       const std::vector<double> p =
-          malignancy_probability(chosen, embedded.embeddings, embedded.head_logits);
+          malignancy_probability(chosen, embedded.embeddings, embedded.head_logits, &records);
       for (size_t j = 0; j < ok.size(); ++j) {
         const bool malignant = p[j] >= chosen.threshold;
         flagged += malignant;
@@ -119,8 +131,8 @@ void run_predict(const PredictArgs& args) {
   std::printf("wrote %s: %zu images, %ld at or above the threshold %.4f (%s), %ld unreadable\n",
               args.out.c_str(), rows.size(), flagged, chosen.threshold,
               chosen.threshold_rule.c_str(), unreadable);
-  std::printf("classifier: %s; target = P(malignant). A research tool, not a diagnostic device.\n",
-              chosen.description.c_str());
+  std::printf("classifier: %s%s; target = P(malignant). A research tool, not a diagnostic device.\n",
+              chosen.description.c_str(), chosen.metadata ? " (with each image's age, sex and site from --csv)" : "");
 }
 
 }  // namespace

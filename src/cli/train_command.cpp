@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/progress.h"
 #include "common/run_lock.h"
+#include "inference/model_choice.h"
 #include "inference/validation.h"
 #include "train/trainer.h"
 
@@ -26,7 +27,8 @@ const std::vector<std::pair<const char*, const char*>> kFlagKeys = {
     {"--epochs", "epochs"}, {"--optimizer", "optimizer"}, {"--lr", "learning_rate"},
     {"--weight-decay", "weight_decay"}, {"--seed", "seed"}, {"--device", "device"},
     {"--threads", "threads"}, {"--no-augment", "augment.enabled"},
-    {"--max-rotation", "augment.max_rotation_degrees"}};
+    {"--max-rotation", "augment.max_rotation_degrees"}, {"--ema-decay", "ema_decay"},
+    {"--select", "select"}};
 
 void run_train(const std::string& run, TrainRequest& request, long stop_after_steps) {
   RunLock lock(run, "train");
@@ -41,11 +43,25 @@ void run_train(const std::string& run, TrainRequest& request, long stop_after_st
   std::printf("trained %s: %ld steps (%d epochs) in %s, %.1f images/s, data wait %.1f%%\n",
               run.c_str(), s.steps, s.epochs, human_duration(s.seconds).c_str(),
               s.images_per_second, 100 * s.data_wait_fraction);
+  const std::string weights = setup.options.ema_decay > 0
+                                  ? "moving average of the weights (decay " +
+                                        std::to_string(setup.options.ema_decay).substr(0, 6) + ")"
+                                  : "weights";
   if (s.best_epoch > 0)
-    std::printf("best validation AUC %.4f at epoch %d (kNN on embeddings) -> %s/checkpoint-best.pt\n",
-                s.best_val_auc, s.best_epoch, run.c_str());
+    std::printf("%s %s of epoch %d, validation AUC %.4f (kNN on embeddings) -> %s/checkpoint-best.pt\n",
+                setup.options.select == "final" ? "shipping the" : "best by validation: the",
+                weights.c_str(), s.best_epoch, s.best_val_auc, run.c_str());
   else
     std::printf("stopped before the first epoch ended: no checkpoint yet (`--resume` continues)\n");
+  if (!s.finished) return;
+  // The classifier and threshold are chosen on validation now, so predict works right away;
+  // `evaluate` reports the test split.
+  const LoadedModel model = load_model(data, setup.options.device, setup.options.threads);
+  ModelChoice choice = choose_on_validation(data, model, {});
+  write_model_card(data.run, choice);
+  std::printf("chosen on validation: %s (val AUC %.4f), threshold %.4f (%s) -> %s\n",
+              choice.card.description.c_str(), choice.card.validation_auc, choice.card.threshold,
+              choice.card.threshold_rule.c_str(), data.run.model_card().c_str());
 }
 
 }  // namespace
@@ -94,6 +110,15 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::IsMember({"adamw", "sgd"}));
   cmd->add_option("--lr", o.learning_rate, "peak learning rate")->capture_default_str();
   cmd->add_option("--weight-decay", o.weight_decay, "weight decay")->capture_default_str();
+  cmd->add_option("--ema-decay", o.ema_decay,
+                  "keep a moving average of the weights with this decay per step (0 = none); it is "
+                  "what is validated and shipped")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.9999999));
+  cmd->add_option("--select", o.select,
+                  "which epoch's weights ship: final | best-val (highest validation kNN AUC)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"final", "best-val"}));
   cmd->add_option("--seed", o.seed, "seed of weights, batches and augmentation")
       ->capture_default_str();
   cmd->add_option("--device", o.device, "auto | cpu | cuda | cuda:N")->capture_default_str();

@@ -6,13 +6,12 @@
 #include <numeric>
 #include <optional>
 
-#include "classify/model_selection.h"
 #include "classify/neighbours.h"
 #include "common/atomic_file.h"
 #include "common/csv.h"
 #include "common/error.h"
 #include "common/hash.h"
-#include "common/logistic_math.h"
+#include "inference/model_choice.h"
 #include "metrics/ranking.h"
 
 namespace dermsim {
@@ -22,29 +21,9 @@ namespace {
 constexpr size_t kReportExamples = 4;  // malignant queries shown with their neighbours
 constexpr int kReportNeighbours = 5;
 
-// A fitted candidate; a null classifier is the network's joint head (nothing to fit: its scores
-// are the logits).
-std::string family_of(const Candidate& c) { return c.classifier ? c.classifier->name() : "head"; }
-
-std::vector<double> scores_of(const Candidate& c, const PartEmbeddings& part) {
-  if (c.classifier) return c.classifier->predict_proba(part.x);
-  std::vector<double> p;
-  for (double logit : part.head_logits) p.push_back(sigmoid(logit));
-  return p;
-}
-
-std::vector<Candidate> fit_all(const PartEmbeddings& train, const PartEmbeddings& val, bool with_head) {
-  auto auc = [](const std::vector<int>& y, const std::vector<double>& s) { return roc_auc(y, s); };
-  std::vector<Candidate> candidates = fit_candidates(train.x, train.y, val.x, val.y, auc);
-  if (with_head) {
-    Candidate head{"joint BCE head", nullptr, 0};
-    head.validation_score = roc_auc(val.y, scores_of(head, val));
-    candidates.push_back(std::move(head));
-    std::stable_sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
-      return a.validation_score > b.validation_score;
-    });
-  }
-  return candidates;
+std::string family_of(const Candidate& c) {
+  if (!c.classifier) return "head";
+  return c.classifier->name() + (c.with_metadata ? " + metadata" : "");
 }
 
 // The best candidate of each family (kNN, prototype, logistic, head), best first, scored on `eval`.
@@ -55,23 +34,11 @@ std::vector<ClassifierRow> rows_per_family(const std::vector<Candidate>& sorted,
   for (const auto& c : sorted) {
     if (seen[family_of(c)]) continue;
     seen[family_of(c)] = true;
-    const std::vector<double> s = scores_of(c, eval);
+    const std::vector<double> s = candidate_scores(c, eval);
     rows.push_back({c.description, c.validation_score, roc_auc(eval.y, s),
                     partial_auc_above_tpr(eval.y, s, 0.8), rows.empty()});
   }
   return rows;
-}
-
-struct Embedded {
-  PartEmbeddings train, val, eval;
-};
-
-Embedded embed_parts(const LoadedModel& model, const RunData& data, Part part, int tta, bool progress) {
-  Embedded e;
-  e.train = embed_part(model, data, Part::kTrain, tta, progress);
-  e.val = embed_part(model, data, Part::kVal, tta, progress);
-  e.eval = part == Part::kVal ? e.val : embed_part(model, data, part, tta, progress);
-  return e;
 }
 
 // The strata CSV is read before any embedding, so a bad file is refused at once.
@@ -153,39 +120,31 @@ nlohmann::json rows_json(const std::vector<ClassifierRow>& rows) {
 }  // namespace
 
 Evaluation evaluate_run(const RunData& data, const LoadedModel& model, const EvaluateOptions& o) {
-  if (data.indices(Part::kVal).empty())
-    throw UserError(data.run.split() + ": the validation split is empty; prepare with --val > 0");
   const std::optional<Strata> strata =
       o.strata_csv.empty() ? std::nullopt : std::optional<Strata>(read_strata(o.strata_csv));
-  Embedded e = embed_parts(model, data, o.part, o.tta, true);
-  std::vector<Candidate> candidates = fit_all(e.train, e.val, model.has_head());
-  Candidate& chosen = candidates.front();
+  ModelChoice choice =
+      choose_on_validation(data, model, {o.tta, o.target_sensitivity, true, true, o.metadata});
   Evaluation ev;
-  const std::vector<double> val_scores = scores_of(chosen, e.val);
-  ev.card.threshold = o.target_sensitivity > 0
-                          ? threshold_for_sensitivity(e.val.y, val_scores, o.target_sensitivity)
-                          : youden_threshold(e.val.y, val_scores);
-  ev.card.threshold_rule = o.target_sensitivity > 0
-                               ? "sensitivity >= " + std::to_string(o.target_sensitivity) + " on val"
-                               : "Youden's J on val";
-  ev.card.description = chosen.description;
-  ev.card.validation_auc = chosen.validation_score;
-  ev.card.tta = o.tta;
-  ev.card.checkpoint_id = model.checkpoint_id;
-  ev.classifiers = rows_per_family(candidates, e.eval);
-  ev.scores = scores_of(chosen, e.eval);
-  ev.card.classifier = std::move(chosen.classifier);
-  ev.eval = std::move(e.eval);
+  ev.eval = o.part == Part::kVal ? choice.val : embed_part(model, data, o.part, o.tta, true);
+  if (choice.encoder && o.part != Part::kVal) attach_metadata(ev.eval, data, *choice.encoder);
+  ev.classifiers = rows_per_family(choice.candidates, ev.eval);
+  ev.scores = candidate_scores(choice.candidates.front(), ev.eval);
+  ev.card = std::move(choice.card);
+  ev.card.classifier = std::move(choice.candidates.front().classifier);
   ev.metrics = compute_binary_metrics(ev.eval.y, ev.scores, ev.card.threshold, &ev.eval.groups);
-  ev.retrieval = retrieval_metrics(ev.eval.x, ev.eval.y, ev.eval.groups, e.train.x, e.train.y,
-                                   e.train.groups, o.retrieval_k);
+  const PartEmbeddings& train = choice.train;
+  ev.retrieval = retrieval_metrics(ev.eval.x, ev.eval.y, ev.eval.groups, train.x, train.y,
+                                   train.groups, o.retrieval_k);
   if (o.with_floor) {
-    Embedded f = embed_parts(untrained_copy(model), data, o.part, o.tta, false);
-    ev.floor = rows_per_family(fit_all(f.train, f.val, false), f.eval);
+    const LoadedModel untrained = untrained_copy(model);
+    const ModelChoice floor = choose_on_validation(data, untrained, {o.tta, 0, false, false, false});
+    const PartEmbeddings floor_eval =
+        o.part == Part::kVal ? floor.val : embed_part(untrained, data, o.part, o.tta, false);
+    ev.floor = rows_per_family(floor.candidates, floor_eval);
     for (auto& row : ev.floor) row.chosen = false;
   }
   if (strata) stratified_auc(*strata, data, ev);
-  ev.retrieval_examples = retrieval_examples(data, e.train, ev);
+  ev.retrieval_examples = retrieval_examples(data, train, ev);
   return ev;
 }
 

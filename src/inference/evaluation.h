@@ -23,6 +23,7 @@ struct EvaluateOptions {
   bool with_floor = true;
   int retrieval_k = 8;
   std::string strata_csv;  // CSV image_name,STRATUM: AUC within each stratum as well
+  bool metadata = false;   // also candidates on [embedding | age, sex, site]
 };
 
 struct ClassifierRow {

@@ -37,6 +37,7 @@ struct PartEmbeddings {
   std::vector<int> y;
   std::vector<std::string> groups;
   std::vector<double> head_logits;
+  Embeddings metadata;  // encoded age, sex, site (attach_metadata), when a classifier uses them
 };
 
 PartEmbeddings embed_part(const LoadedModel& model, const RunData& data, Part part, int tta,

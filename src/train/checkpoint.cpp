@@ -53,12 +53,17 @@ nlohmann::json read_meta(torch::serialize::InputArchive& archive, const std::str
 
 void save_checkpoint(const std::string& path, EmbeddingNet& net, torch::optim::Optimizer& optimizer,
                      const TrainingProgress& progress, const TrainOptions& options,
-                     const MadeFrom& made_from) {
+                     const MadeFrom& made_from, EmbeddingNet average) {
   torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
   net->save(model_archive);
   optimizer.save(optimizer_archive);
   archive.write("model", model_archive);
   archive.write("optimizer", optimizer_archive);
+  if (!average.is_empty()) {
+    torch::serialize::OutputArchive average_archive;
+    average->save(average_archive);
+    archive.write("average", average_archive);
+  }
   nlohmann::json meta = {{"step", progress.step},
                          {"best_score", progress.best_score},
                          {"best_step", progress.best_step},
@@ -94,7 +99,7 @@ CheckpointInfo read_checkpoint_info(const std::string& path, const MadeFrom& inp
 }
 
 void load_checkpoint_state(const CheckpointInfo& info, EmbeddingNet& net,
-                           torch::optim::Optimizer* optimizer) {
+                           torch::optim::Optimizer* optimizer, EmbeddingNet* average) {
   const std::string& path = info.path;
   torch::serialize::InputArchive archive, model_archive;
   load_archive(archive, info.bytes, path);
@@ -105,6 +110,11 @@ void load_checkpoint_state(const CheckpointInfo& info, EmbeddingNet& net,
       torch::serialize::InputArchive optimizer_archive;
       archive.read("optimizer", optimizer_archive);
       optimizer->load(optimizer_archive);
+    }
+    if (average && !average->is_empty()) {
+      torch::serialize::InputArchive average_archive;
+      archive.read("average", average_archive);
+      (*average)->load(average_archive);
     }
   } catch (const c10::Error& e) {
     throw UserError(path + ": checkpoint does not fit its network: " + e.what_without_backtrace());

@@ -23,10 +23,11 @@ struct TrainingProgress {
   nlohmann::json history = nlohmann::json::array();  // one object per finished epoch
 };
 
-// `made_from`: the identities of the split and cache the network was trained on.
+// `made_from`: the identities of the split and cache the network was trained on. `net` is what
+// inference loads; a non-empty `average` (the live run's moving average) is kept for a resume.
 void save_checkpoint(const std::string& path, EmbeddingNet& net, torch::optim::Optimizer& optimizer,
                      const TrainingProgress& progress, const TrainOptions& options,
-                     const MadeFrom& made_from);
+                     const MadeFrom& made_from, EmbeddingNet average = EmbeddingNet(nullptr));
 
 // A checkpoint read back: its options, progress, the identity (content hash) of the file and the
 // file's bytes, so that loading its weights does not read it again.
@@ -40,10 +41,11 @@ struct CheckpointInfo {
 
 // Reads the checkpoint; it must have been trained on `inputs` (RunData::training_inputs()), else
 // UserError naming the file. Then load_checkpoint_state loads the weights into `net` (built by the
-// caller from info.options: see load_trained_net) and the optimiser state when `optimizer` is given.
+// caller from info.options: see load_trained_net), the optimiser state when `optimizer` is given
+// and the moving average when `average` is given and not empty.
 CheckpointInfo read_checkpoint_info(const std::string& path, const MadeFrom& inputs);
 void load_checkpoint_state(const CheckpointInfo& info, EmbeddingNet& net,
-                           torch::optim::Optimizer* optimizer);
+                           torch::optim::Optimizer* optimizer, EmbeddingNet* average = nullptr);
 
 struct TrainedNet {
   EmbeddingNet net{nullptr};
@@ -51,7 +53,8 @@ struct TrainedNet {
   std::string checkpoint_id;  // what model.json and metrics record as made from
 };
 
-// The trained network of a run ("best" by validation AUC, or "last"), on `device`, in eval mode.
+// The trained network of a run ("best": the weights chosen by --select, averaged when the run had
+// --ema-decay; or "last": the live weights at the last epoch), on `device`, in eval mode.
 TrainedNet load_trained_net(const RunData& data, const std::string& which, const torch::Device& device);
 
 // The same architecture with its initial (untrained) weights: the floor every result is shown beside.

@@ -8,6 +8,7 @@
 
 #include "common/csv.h"
 #include "train/trainer.h"
+#include "train/training_setup.h"
 
 namespace dermsim {
 
@@ -31,10 +32,10 @@ void write_training_log(const RunDir& run, const nlohmann::json& history) {
 
 }  // namespace
 
-bool EpochRecorder::record(int epoch, EmbeddingNet& net, torch::optim::Optimizer& optimizer,
-                           TrainingProgress& progress, const TrainOptions& options,
-                           const EpochStats& stats, const ValidationScore& score,
-                           double images_per_second) {
+bool EpochRecorder::record(int epoch, TrainingSetup& setup, const EpochStats& stats,
+                           const ValidationScore& score, double images_per_second) {
+  TrainingProgress& progress = setup.progress;
+  const TrainOptions& options = setup.options;
   progress.history.push_back({{"epoch", epoch},
                               {"step", progress.step},
                               {"train_loss", stats.mean_loss},
@@ -44,19 +45,22 @@ bool EpochRecorder::record(int epoch, EmbeddingNet& net, torch::optim::Optimizer
                               {"images_per_second", images_per_second}});
   // Best by validation AUC rather than pAUC: with a few dozen malignant validation images the
   // pAUC (which looks only at the top 20 % of sensitivity) varies far more between epochs.
-  const bool best = !std::isnan(score.auc) && score.auc > progress.best_score;
+  const bool best = options.select == "final" ||
+                    (!std::isnan(score.auc) && score.auc > progress.best_score);
   if (best) {
     progress.best_score = score.auc;
     progress.best_step = progress.step;
   }
   // Best first: a kill between the two writes leaves a last that is at most as new as best.
+  torch::optim::Optimizer& optimizer = *setup.optimizer;
   if (best || !std::filesystem::exists(run_.checkpoint_best()))
-    save_checkpoint(run_.checkpoint_best(), net, optimizer, progress, options, made_from_);
-  save_checkpoint(run_.checkpoint_last(), net, optimizer, progress, options, made_from_);
+    save_checkpoint(run_.checkpoint_best(), setup.shipped(), optimizer, progress, options, made_from_);
+  save_checkpoint(run_.checkpoint_last(), setup.net, optimizer, progress, options, made_from_,
+                  setup.average);
   write_training_log(run_, progress.history);
   std::fprintf(stderr, "%sepoch %d: loss %.4f  val AUC %.4f  pAUC %.4f%s\n",
                isatty(2) ? "\r\033[K" : "", epoch, stats.mean_loss, score.auc, score.pauc,
-               best ? "  (best)" : "");
+               best && options.select != "final" ? "  (best)" : "");
   return best;
 }
 

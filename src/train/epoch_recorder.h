@@ -1,5 +1,7 @@
-// What training keeps after every epoch: checkpoint-last, checkpoint-best when validation AUC
-// improved, and the training log, all written atomically; one line on the terminal. The one place
+// What training keeps after every epoch: checkpoint-last (live weights, optimiser, average: what a
+// resume needs), checkpoint-best (the shipped weights, by --select: every epoch for "final", when
+// validation AUC improved for "best-val") and the training log, all written atomically; one line
+// on the terminal. The one place
 // that writes training's files, so a distributed run can let only rank 0 record.
 #pragma once
 
@@ -14,6 +16,7 @@
 namespace dermsim {
 
 struct EpochStats;
+struct TrainingSetup;
 struct ValidationScore;
 
 class EpochRecorder {
@@ -22,9 +25,8 @@ class EpochRecorder {
 
   // Appends the epoch to progress.history, updates the best score, writes the files. Returns
   // whether this epoch is the best so far.
-  bool record(int epoch, EmbeddingNet& net, torch::optim::Optimizer& optimizer,
-              TrainingProgress& progress, const TrainOptions& options, const EpochStats& stats,
-              const ValidationScore& score, double images_per_second);
+  bool record(int epoch, TrainingSetup& setup, const EpochStats& stats, const ValidationScore& score,
+              double images_per_second);
 
  private:
   RunDir run_;

@@ -24,6 +24,8 @@ nlohmann::json to_json(const TrainOptions& o) {
           {"weight_decay", o.weight_decay},
           {"warmup_fraction", o.warmup_fraction},
           {"seed", o.seed},
+          {"ema_decay", o.ema_decay},
+          {"select", o.select},
           {"device", o.device},
           {"threads", o.threads},
           {"channels_last", o.channels_last},
@@ -56,6 +58,9 @@ TrainOptions parse_train_options(const nlohmann::json& j) {
   o.weight_decay = j.at("weight_decay");
   o.warmup_fraction = j.at("warmup_fraction");
   o.seed = j.at("seed");
+  // Runs trained before these options existed had neither an average nor a choice.
+  o.ema_decay = j.value("ema_decay", 0.0);
+  o.select = j.value("select", "best-val");
   o.device = j.at("device");
   o.threads = j.at("threads");
   o.channels_last = j.at("channels_last");
@@ -115,6 +120,9 @@ void validate_train_options(const TrainOptions& o) {
   require(o.images_per_class >= 2, "--images-per-class: at least 2 (a batch needs positive pairs)");
   require(o.embed_dim >= 2, "--embed-dim: at least 2");
   require(o.epochs >= 1, "--epochs: at least 1");
+  require(finite(o.ema_decay) && o.ema_decay >= 0 && o.ema_decay < 1, "--ema-decay: must be in [0, 1)");
+  require(o.select == "final" || o.select == "best-val",
+          "--select " + o.select + ": expected final or best-val");
 }
 
 bool may_change_on_resume(const std::string& key) {

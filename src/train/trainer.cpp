@@ -9,6 +9,7 @@
 #include "train/batches.h"
 #include "train/losses.h"
 #include "train/sampler.h"
+#include "train/weight_average.h"
 
 namespace dermsim {
 
@@ -69,7 +70,7 @@ torch::Tensor training_loss(EmbeddingNet& net, const torch::Tensor& embeddings,
 
 EpochStats train_epoch(EmbeddingNet& net, torch::optim::Optimizer& optimizer, BatchLoader& loader,
                        TrainingProgress& progress, long end_step, const TrainSchedule& schedule,
-                       const TrainOptions& o, ProgressBar* bar) {
+                       const TrainOptions& o, ProgressBar* bar, EmbeddingNet average) {
   const auto start = std::chrono::steady_clock::now();
   const long epoch_end = (progress.step / schedule.steps_per_epoch + 1) * schedule.steps_per_epoch;
   const long last = std::min(end_step, epoch_end);
@@ -88,6 +89,7 @@ EpochStats train_epoch(EmbeddingNet& net, torch::optim::Optimizer& optimizer, Ba
     optimizer.zero_grad();
     loss.backward();
     optimizer.step();
+    if (!average.is_empty()) update_weight_average(average, net, average_decay_at(step, o.ema_decay));
     loss_sum += loss_value;
     ++stats.steps;
     progress.step = step + 1;
@@ -138,12 +140,12 @@ TrainSummary train_embedding_net(const RunData& data, TrainingSetup& setup, cons
   const long batch_images = static_cast<long>(o.classes_per_batch) * o.images_per_class;
   while (progress.step < end_step) {
     const EpochStats stats =
-        train_epoch(setup.net, *setup.optimizer, loader, progress, end_step, schedule, o, &bar);
+        train_epoch(setup.net, *setup.optimizer, loader, progress, end_step, schedule, o, &bar,
+                    setup.average);
     images_seen += stats.steps * batch_images;
     if (progress.step % schedule.steps_per_epoch != 0) break;  // stopped inside an epoch
-    const ValidationScore score = validate(setup.net);
-    recorder.record(static_cast<int>(progress.step / schedule.steps_per_epoch), setup.net,
-                    *setup.optimizer, progress, o, stats, score,
+    const ValidationScore score = validate(setup.shipped());
+    recorder.record(static_cast<int>(progress.step / schedule.steps_per_epoch), setup, stats, score,
                     stats.steps * batch_images / std::max(1e-9, stats.seconds));
   }
   bar.finish();
@@ -151,6 +153,7 @@ TrainSummary train_embedding_net(const RunData& data, TrainingSetup& setup, cons
   TrainSummary summary;
   summary.steps = progress.step;
   summary.epochs = static_cast<int>(progress.step / schedule.steps_per_epoch);
+  summary.finished = progress.step >= schedule.total_steps;
   summary.best_val_auc = progress.best_score;
   summary.best_epoch = static_cast<int>(progress.best_step / schedule.steps_per_epoch);
   summary.seconds = seconds_since(start);

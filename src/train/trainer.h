@@ -44,10 +44,12 @@ struct EpochStats {
 };
 
 // Steps from progress.step up to the end of its epoch (or end_step, if sooner), batches from
-// `loader`. Throws UserError on a non-finite loss (the last checkpoint on disk stays good).
+// `loader`; a non-empty `average` is updated after every step (see weight_average.h). Throws
+// UserError on a non-finite loss (the last checkpoint on disk stays good).
 EpochStats train_epoch(EmbeddingNet& net, torch::optim::Optimizer& optimizer, BatchLoader& loader,
                        TrainingProgress& progress, long end_step, const TrainSchedule& schedule,
-                       const TrainOptions& options, ProgressBar* bar);
+                       const TrainOptions& options, ProgressBar* bar,
+                       EmbeddingNet average = EmbeddingNet(nullptr));
 
 // Scores the network on held-out images after each epoch (higher AUC = better).
 struct ValidationScore {
@@ -58,6 +60,7 @@ using Validator = std::function<ValidationScore(EmbeddingNet&)>;
 struct TrainSummary {
   long steps = 0;
   int epochs = 0;
+  bool finished = false;  // all the schedule's steps done (not stopped early)
   double best_val_auc = 0;
   int best_epoch = 0;
   double seconds = 0;

@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "model/device.h"
 #include "train/trainer.h"
+#include "train/weight_average.h"
 
 namespace dermsim {
 
@@ -103,8 +104,13 @@ TrainingSetup start_training(const RunData& data, const TrainRequest& request) {
   setup.net = make_untrained_net(setup.options, setup.device);
   if (setup.options.channels_last) to_channels_last(setup.net);
   setup.optimizer = make_optimizer(setup.net, setup.options);
+  if (setup.options.ema_decay > 0) {
+    setup.average = make_untrained_net(setup.options, setup.device);
+    if (setup.options.channels_last) to_channels_last(setup.average);
+    copy_weights(setup.net, setup.average);  // the average starts at the start weights
+  }
   if (resuming) {
-    load_checkpoint_state(info, setup.net, setup.optimizer.get());
+    load_checkpoint_state(info, setup.net, setup.optimizer.get(), &setup.average);
     setup.progress = info.progress;
     setup.resumed = true;
   } else {

@@ -26,10 +26,14 @@ struct TrainingSetup {
   TrainOptions options;  // what this training runs with: the checkpoint's own when resuming
   torch::Device device{torch::kCPU};
   EmbeddingNet net{nullptr};
+  EmbeddingNet average{nullptr};  // the weights' moving average, when options.ema_decay > 0
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   TrainingProgress progress;
   bool resumed = false;
   std::vector<std::string> notes;  // what the user should know (set aside to, thread count, ...)
+
+  // The network that is validated and shipped: the average when there is one.
+  EmbeddingNet& shipped() { return average.is_empty() ? net : average; }
 };
 
 // Call while holding the run's lock. Throws UserError, before any training, for options that

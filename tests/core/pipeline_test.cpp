@@ -127,14 +127,16 @@ TEST(Pipeline, EveryCommandOnTheHamSample) {
     EXPECT_EQ(html.find(external), std::string::npos) << "self-contained, but found " << external;
 }
 
-TEST(Pipeline, ResumeAfterInterruptionEndsWhereAnUninterruptedRunEnds) {
-  const fs::path dir = fresh_dir("resume");
+// `options`: the training's own flags besides kTrainArgs, e.g. a moving average of the weights,
+// whose state must survive the interruption as well.
+void expect_resume_ends_where_an_uninterrupted_run_ends(const std::string& name, const std::string& options) {
+  const fs::path dir = fresh_dir(name);
   const std::string whole = (dir / "whole").string(), resumed = (dir / "resumed").string();
   for (const auto& run : {whole, resumed})
     dermsim("prepare --data " + kHam + " --out " + run + " --image-size 64");
-  dermsim("train --run " + whole + kTrainArgs);
+  dermsim("train --run " + whole + kTrainArgs + options);
   // Interrupt in the second epoch: only the end-of-epoch-1 checkpoint exists, as after a kill.
-  dermsim("train --run " + resumed + kTrainArgs + " --stop-after-steps 20");
+  dermsim("train --run " + resumed + kTrainArgs + options + " --stop-after-steps 20");
   dermsim("train --run " + resumed + " --resume");
   CsvTable a = read_csv(whole + "/training-log.csv"), b = read_csv(resumed + "/training-log.csv");
   ASSERT_EQ(a.rows.size(), b.rows.size());
@@ -145,6 +147,21 @@ TEST(Pipeline, ResumeAfterInterruptionEndsWhereAnUninterruptedRunEnds) {
   dermsim("embed --run " + resumed + " --split val --out " + (dir / "b").string());
   EXPECT_TRUE(read_file((dir / "a.npy").string()) == read_file((dir / "b.npy").string()))
       << "embeddings after resume must be bit-identical";
+  // The same classifier and threshold (made_from names each run's own checkpoint file).
+  auto card = [](const std::string& run) {
+    nlohmann::json j = nlohmann::json::parse(read_file(run + "/model.json"));
+    j.erase("made_from");
+    return j.dump();
+  };
+  EXPECT_TRUE(card(whole) == card(resumed)) << "model.json after resume differs";
+}
+
+TEST(Pipeline, ResumeAfterInterruptionEndsWhereAnUninterruptedRunEnds) {
+  expect_resume_ends_where_an_uninterrupted_run_ends("resume", " --ema-decay 0 --select best-val");
+}
+
+TEST(Pipeline, ResumeContinuesTheMovingAverageOfTheWeights) {
+  expect_resume_ends_where_an_uninterrupted_run_ends("resume_ema", " --ema-decay 0.9 --select final");
 }
 
 }  // namespace

@@ -1,0 +1,89 @@
+#include "inference/model_choice.h"
+
+#include <algorithm>
+
+#include "common/error.h"
+#include "common/logistic_math.h"
+#include "common/run_dir.h"
+#include "metrics/ranking.h"
+
+namespace dermsim {
+
+std::vector<double> candidate_scores(const Candidate& c, const PartEmbeddings& part) {
+  if (c.classifier && c.with_metadata)
+    return c.classifier->predict_proba(concat_columns(part.x, part.metadata));
+  if (c.classifier) return c.classifier->predict_proba(part.x);
+  std::vector<double> p;
+  for (double logit : part.head_logits) p.push_back(sigmoid(logit));
+  return p;
+}
+
+void attach_metadata(PartEmbeddings& part, const RunData& data, const MetadataEncoder& encoder) {
+  std::vector<const LesionRecord*> records;
+  for (size_t i : part.indices) records.push_back(&data.images[i]);
+  part.metadata = encoder.encode_all(records);
+}
+
+namespace {
+
+double auc_of(const std::vector<int>& y, const std::vector<double>& s) { return roc_auc(y, s); }
+
+std::vector<Candidate> fit_all(const PartEmbeddings& train, const PartEmbeddings& val, bool with_head) {
+  std::vector<Candidate> candidates = fit_candidates(train.x, train.y, val.x, val.y, auc_of);
+  if (with_head) {
+    Candidate head{"joint BCE head", nullptr, 0};
+    head.validation_score = roc_auc(val.y, candidate_scores(head, val));
+    candidates.push_back(std::move(head));
+  }
+  if (train.metadata.dim > 0) {
+    for (Candidate& c : fit_logistic_candidates(concat_columns(train.x, train.metadata), train.y,
+                                                concat_columns(val.x, val.metadata), val.y, auc_of,
+                                                " + age, sex, site")) {
+      c.with_metadata = true;
+      candidates.push_back(std::move(c));
+    }
+  }
+  sort_candidates(candidates);
+  return candidates;
+}
+
+}  // namespace
+
+ModelChoice choose_on_validation(const RunData& data, const LoadedModel& model, const ChoiceOptions& o) {
+  if (data.indices(Part::kVal).empty())
+    throw UserError(data.run.split() + ": the validation split is empty; prepare with --val > 0");
+  ModelChoice choice;
+  choice.train = embed_part(model, data, Part::kTrain, o.tta, o.show_progress);
+  choice.val = embed_part(model, data, Part::kVal, o.tta, o.show_progress);
+  if (o.metadata) {
+    std::vector<const LesionRecord*> train_records;
+    for (size_t i : choice.train.indices) train_records.push_back(&data.images[i]);
+    choice.encoder = MetadataEncoder::fit(train_records);
+    attach_metadata(choice.train, data, *choice.encoder);
+    attach_metadata(choice.val, data, *choice.encoder);
+  }
+  choice.candidates = fit_all(choice.train, choice.val, o.with_head && model.has_head());
+  const Candidate& chosen = choice.candidates.front();
+  choice.val_scores = candidate_scores(chosen, choice.val);
+  ModelCard& card = choice.card;
+  const bool by_sensitivity = o.target_sensitivity > 0;
+  card.threshold = by_sensitivity
+                       ? threshold_for_sensitivity(choice.val.y, choice.val_scores, o.target_sensitivity)
+                       : youden_threshold(choice.val.y, choice.val_scores);
+  card.threshold_rule = by_sensitivity
+                            ? "sensitivity >= " + std::to_string(o.target_sensitivity) + " on val"
+                            : "Youden's J on val";
+  card.description = chosen.description;
+  card.validation_auc = chosen.validation_score;
+  card.tta = o.tta;
+  card.checkpoint_id = model.checkpoint_id;
+  if (chosen.with_metadata) card.metadata = choice.encoder;
+  return choice;
+}
+
+void write_model_card(const RunDir& run, ModelChoice& choice) {
+  choice.card.classifier = std::move(choice.candidates.front().classifier);
+  write_json_file(run.model_card(), to_json(choice.card));
+}
+
+}  // namespace dermsim
