@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# One configuration over several training seeds, on one patient-grouped split: prepare once, then
+# for each seed train (TRAIN_ARGS) and evaluate the test split once; prints mean, sd and range of
+# every figure (scripts/seed_table.py). The README's Results come from this script.
+# Usage: TRAIN_ARGS="--epochs 30" bash scripts/seeds.sh DATA_DIR OUT_PREFIX [SEED...]
+#   e.g. bash scripts/seeds.sh data/isic2020 runs/seeds/isic2020 0 1 2
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA=$1
+PREFIX=$2
+shift 2
+SEEDS=("${@:-0 1 2}")
+DERMSIM=${DERMSIM:-./build/dermsim}
+TRAIN_ARGS=${TRAIN_ARGS:-}
+strata=()
+[ -f "$DATA/sources.csv" ] && strata=(--strata "$DATA/sources.csv")
+mkdir -p "$(dirname "$PREFIX")"
+prepared="$PREFIX-prepared"
+$DERMSIM prepare --data "$DATA" --out "$prepared" --fresh > "$prepared.prepare.txt" 2>&1 ||
+  { cat "$prepared.prepare.txt"; exit 1; }
+runs=()
+for seed in ${SEEDS[@]}; do
+  run="$PREFIX-seed$seed"
+  rm -rf "$run" && cp -r "$prepared" "$run"
+  /usr/bin/time -f "wall %e s" $DERMSIM train --run "$run" --seed "$seed" $TRAIN_ARGS > "$run.train.txt" 2>&1 ||
+    { tail -5 "$run.train.txt"; exit 1; }
+  $DERMSIM evaluate --run "$run" --split test "${strata[@]}" > "$run.evaluate.txt" 2>&1 ||
+    { tail -5 "$run.evaluate.txt"; exit 1; }
+  echo "== $run: $(grep -E '^trained|^wall' "$run.train.txt" | tr '\n' ' ')"
+  runs+=("$run")
+done
+python3 scripts/seed_table.py "${runs[@]}"
