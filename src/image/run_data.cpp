@@ -50,7 +50,9 @@ RunData load_run_data(const std::string& root) {
             patient_col = require_column(table, {"patient_id"}),
             target_col = require_column(table, {"target"}),
             diagnosis_col = require_column(table, {"diagnosis"}),
-            path_col = require_column(table, {"image_path"});
+            path_col = require_column(table, {"image_path"}),
+            sex_col = require_column(table, {"sex"}), age_col = require_column(table, {"age_approx"}),
+            site_col = require_column(table, {"site"});
   std::vector<LesionRecord> images;
   for (const auto& row : table.rows) {
     LesionRecord r;
@@ -59,6 +61,9 @@ RunData load_run_data(const std::string& root) {
     r.target = std::stoi(row[target_col]);
     r.diagnosis = row[diagnosis_col];
     r.image_path = row[path_col];
+    r.sex = row[sex_col];
+    r.site = row[site_col];
+    if (!row[age_col].empty()) r.age = std::stod(row[age_col]);  // prepare wrote a checked number
     images.push_back(std::move(r));
   }
   if (images.size() != split.size() || cache.size() != split.size())
