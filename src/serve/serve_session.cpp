@@ -95,6 +95,9 @@ ServeSession load_serve_session(const std::string& run, const std::string& devic
   s.model = load_model(s.data, device, torch_threads);
   s.model.net->eval();  // once, before any request: requests never change the mode
   s.card = load_model_card(s.data.run, s.model.checkpoint_id);
+  if (s.card.metadata)
+    throw UserError(s.data.run.model_card() + ": the chosen classifier reads age, sex and site, which an "
+                    "upload does not carry; evaluate without --metadata to serve this run");
   s.reference = load_reference_index(s.data, s.model);
   if (s.reference.tta != s.card.tta)
     throw UserError(s.data.run.reference_index() + " is stale: made with another --tta than model.json; "
