@@ -122,10 +122,14 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--dermsim-bench", default=os.path.join(HERE, "..", "..", "build", "bench", "peer_bench"))
     parser.add_argument("--only", help="run only the comparisons whose name contains this text")
+    parser.add_argument("--python-heap-like-dermsim", action="store_true",
+                        help="run Python with MALLOC_MMAP_MAX_=0, the allocator policy dermsim sets "
+                             "for itself (src/common/allocator.h)")
     parser.add_argument("--out", help="write every run and the summary as JSON here")
     args = parser.parse_args()
     # Passive OpenMP waits on both sides: spinning workers make 2-thread timings erratic on a shared host.
     env = dict(os.environ, OMP_WAIT_POLICY="passive")
+    python_env = dict(env, MALLOC_MMAP_MAX_="0") if args.python_heap_like_dermsim else env
     comparisons = [c for c in COMPARISONS if not args.only or args.only in c[0]]
     forward_gflop = forward_flops_per_image(SmallEmbeddingNet(), 128) / 1e9
     peak = {"fp32": measure_peak_gflops(args.threads, torch.float32),
@@ -138,9 +142,9 @@ def main():
             order = ["dermsim", "python"] if round_index % 2 == 0 else ["python", "dermsim"]
             row = {"comparison": name, "round": round_index}
             for side in order:
-                mode = d_mode if side == "dermsim" else p_mode
+                mode, side_env = (d_mode, env) if side == "dermsim" else (p_mode, python_env)
                 row[side], row[side + "_rss_mib"], row[side + "_load"] = run_one(
-                    side_command(side, mode, precision, args.steps, args), env)
+                    side_command(side, mode, precision, args.steps, args), side_env)
             rows.append(row)
             print(f"round {round_index + 1}/{args.rounds} {name}: dermsim {rate(row['dermsim']):.1f}, "
                   f"Python {rate(row['python']):.1f} (load {row['dermsim_load']:.1f}/{row['python_load']:.1f})",
