@@ -121,7 +121,7 @@ def main():
     parser.add_argument("--steps", type=int, default=8, help="timed training steps / inference batches per run")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--dermsim-bench", default=os.path.join(HERE, "..", "..", "build", "bench", "peer_bench"))
-    parser.add_argument("--only", help="run only the comparisons whose name contains this text")
+    parser.add_argument("--only", help="run only these comparisons: names as in the table, separated by |")
     parser.add_argument("--python-heap-like-dermsim", action="store_true",
                         help="run Python with MALLOC_MMAP_MAX_=0, the allocator policy dermsim sets "
                              "for itself (src/common/allocator.h)")
@@ -130,7 +130,7 @@ def main():
     # Passive OpenMP waits on both sides: spinning workers make 2-thread timings erratic on a shared host.
     env = dict(os.environ, OMP_WAIT_POLICY="passive")
     python_env = dict(env, MALLOC_MMAP_MAX_="0") if args.python_heap_like_dermsim else env
-    comparisons = [c for c in COMPARISONS if not args.only or args.only in c[0]]
+    comparisons = [c for c in COMPARISONS if not args.only or c[0] in args.only.split("|")]
     forward_gflop = forward_flops_per_image(SmallEmbeddingNet(), 128) / 1e9
     peak = {"fp32": measure_peak_gflops(args.threads, torch.float32),
             "bf16": measure_peak_gflops(args.threads, torch.bfloat16)}
