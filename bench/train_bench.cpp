@@ -2,23 +2,19 @@
 // pipeline against batches already in memory, in-batch pairs against two-forward explicit pairs,
 // and channels_last against contiguous. Ratios from the same run are printed at the end.
 #include <benchmark/benchmark.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "augment/augment.h"
 #include "common/allocator.h"
-#include "common/csv.h"
 #include "image/cache.h"
 #include "model/embed.h"
 #include "model/embedding_net.h"
@@ -27,9 +23,10 @@
 #include "train/losses.h"
 #include "train/sampler.h"
 
+#include "sample_data.h"
+
 namespace {
 
-namespace fs = std::filesystem;
 using namespace dermsim;
 
 constexpr int kSize = 128;
@@ -42,63 +39,8 @@ constexpr int kPrecomputedBatches = 4;      // in-memory modes cycle over these
 constexpr uint64_t kSeed = 0;
 
 // The real cache and labels, built once in main before any benchmark runs.
-struct Data {
-  std::string dir;  // temp dir holding the cache; removed at exit
-  ImageCache cache;
-  std::vector<int> labels;  // per cache index
-  Normalisation norm;
-  std::unique_ptr<BalancedBatchSampler> sampler;
-  BatchSource source;  // the trainer's batch recipe over this cache, channels_last
-};
-Data* g_data = nullptr;
+std::unique_ptr<bench::SampleData> g_data;
 long g_steps = 10;
-
-Data* load_real_data() {
-  const fs::path root = fs::path(DERMSIM_SOURCE_DIR) / "data" / "isic2020";
-  CsvTable truth = read_csv((root / "ISIC_2020_Training_GroundTruth.csv").string());
-  const int name_col = truth.column("image_name"), target_col = truth.column("target");
-  std::unordered_map<std::string, int> target;
-  for (const auto& row : truth.rows) target[row[name_col]] = std::stoi(row[target_col]);
-
-  std::vector<std::string> names, paths;
-  for (const auto& entry : fs::directory_iterator(root / "train")) {
-    if (entry.path().extension() != ".jpg" || !target.count(entry.path().stem().string())) continue;
-    names.push_back(entry.path().stem().string());
-    paths.push_back(entry.path().string());
-  }
-  std::string pattern = (fs::temp_directory_path() / "train_bench.XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  CacheBuildOptions options;
-  options.image_size = kSize;
-  options.show_progress = false;
-  const std::string cache_path = pattern + "/images.cache";
-  CacheBuildResult built = build_image_cache(names, paths, cache_path, options);
-  std::fprintf(stderr, "image cache: %ld real images at %d px in %.1f s (%s)\n", built.images,
-               kSize, built.seconds, cache_path.c_str());
-
-  auto* data = new Data{pattern, ImageCache::open(cache_path), {}, {}, nullptr};
-  std::vector<size_t> all;
-  for (size_t i = 0; i < data->cache.size(); ++i) {
-    data->labels.push_back(target.at(data->cache.name(i)));
-    all.push_back(i);
-  }
-  ChannelStats stats = channel_stats(data->cache, all);
-  for (int c = 0; c < 3; ++c) {
-    data->norm.mean[c] = stats.mean[c];
-    data->norm.std[c] = stats.std[c];
-  }
-  SamplerOptions sampler_options;
-  sampler_options.images_per_class = kPerClass;
-  sampler_options.seed = kSeed;
-  data->sampler = std::make_unique<BalancedBatchSampler>(data->labels, sampler_options);
-  data->source.cache = &data->cache;
-  data->source.rows = all;
-  data->source.labels = data->labels;
-  data->source.sampler = data->sampler.get();
-  data->source.seed = kSeed;
-  data->source.normalisation = data->norm;
-  return data;
-}
 
 // The trainer's own make_training_batch on the CPU: sample, gather from the mmap'd cache, augment,
 // normalise.
@@ -296,7 +238,7 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "torch intra-op threads: %d; %ld timed steps per benchmark\n", threads, g_steps);
 
   try {
-    g_data = load_real_data();
+    g_data = bench::load_sample_data(kSize, kPerClass, kSeed);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "train_bench: cannot build the image cache: %s\n", e.what());
     return 1;
@@ -316,8 +258,6 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks(&reporter);
   reporter.print_ratios();
   benchmark::Shutdown();
-  const std::string dir = g_data->dir;
-  delete g_data;
-  fs::remove_all(dir);
+  bench::remove_sample_data(std::move(g_data));
   return 0;
 }

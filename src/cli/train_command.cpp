@@ -27,7 +27,7 @@ const std::vector<std::pair<const char*, const char*>> kFlagKeys = {
     {"--images-per-class", "images_per_class"}, {"--benign-fraction", "benign_fraction"},
     {"--epochs", "epochs"}, {"--optimizer", "optimizer"}, {"--lr", "learning_rate"},
     {"--weight-decay", "weight_decay"}, {"--seed", "seed"}, {"--device", "device"},
-    {"--threads", "threads"}, {"--no-augment", "augment.enabled"},
+    {"--threads", "threads"}, {"--precision", "precision"}, {"--no-augment", "augment.enabled"},
     {"--max-rotation", "augment.max_rotation_degrees"}, {"--ema-decay", "ema_decay"},
     {"--select", "select"}};
 
@@ -125,6 +125,10 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--device", o.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   cmd->add_option("--threads", o.threads, "CPU threads (0 = one per core)")->capture_default_str();
+  cmd->add_option("--precision", o.precision,
+                  "fp32 | bf16 (autocast convolutions and matrix products; also used by every "
+                  "inference of the run)")
+      ->capture_default_str();
   cmd->add_flag("--no-augment", args->no_augment, "train without augmentation");
   cmd->add_option("--max-rotation", o.augment.max_rotation_degrees, "rotation range, degrees")
       ->capture_default_str();

@@ -32,6 +32,7 @@ EmbedResult embed_pixels(const LoadedModel& model, const std::vector<const uint8
   EmbedOptions options;
   options.tta = tta;
   options.channels_last = model.options.channels_last;
+  options.precision = parse_precision(model.options.precision);
   EmbeddingNet net = model.net;  // a handle: embed_images needs a non-const one
   return embed_images(net, pixels, image_size, model.normalisation, model.device, options);
 }
@@ -45,6 +46,7 @@ PartEmbeddings embed_part(const LoadedModel& model, const RunData& data, Part pa
   EmbedOptions options;
   options.tta = tta;
   options.channels_last = model.options.channels_last;
+  options.precision = parse_precision(model.options.precision);
   options.show_progress = show_progress;
   EmbeddingNet net = model.net;
   EmbedResult r = embed_images(net, data.pixels(out.indices), data.cache.image_size(),

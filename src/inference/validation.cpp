@@ -22,6 +22,7 @@ Validator make_knn_validator(const RunData& data, const TrainOptions& options,
   const std::vector<size_t> val = data.indices(Part::kVal);
   EmbedOptions embed_options;
   embed_options.channels_last = options.channels_last;
+  embed_options.precision = parse_precision(options.precision);
   const Normalisation norm{data.mean, data.std};
 
   return [&data, reference, val, embed_options, norm, device](EmbeddingNet& net) {

@@ -28,7 +28,7 @@ EmbedResult embed_images(EmbeddingNet& net, const std::vector<const uint8_t*>& i
     for (int variant = 0; variant < tta; ++variant) {
       torch::Tensor input = tta_variant(batch, variant);
       if (options.channels_last) input = input.contiguous(torch::MemoryFormat::ChannelsLast);
-      torch::Tensor e = net->forward(input);
+      torch::Tensor e = embed_forward(net, input, options.precision);
       sum = sum.defined() ? sum + e : e;
     }
     // The mean of unit vectors is shorter than one: renormalise so distances stay comparable.

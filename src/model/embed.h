@@ -10,6 +10,7 @@
 
 #include "common/embeddings.h"
 #include "model/embedding_net.h"
+#include "model/precision.h"
 
 namespace dermsim {
 
@@ -23,6 +24,7 @@ struct EmbedOptions {
   int batch_size = 64;
   int tta = 1;  // 1 = none; up to 8 dihedral variants (flips, transposes), embeddings averaged
   bool channels_last = true;
+  Precision precision = Precision::kFloat32;
   bool show_progress = false;
 };
 

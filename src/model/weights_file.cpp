@@ -134,15 +134,20 @@ void write_tensor_file(const std::string& path, const NamedTensors& tensors) {
   write_file_atomic(path, out);
 }
 
+NamedTensors named_state(const torch::nn::Module& net) {
+  NamedTensors tensors;
+  for (const auto& item : net.named_parameters(/*recurse=*/true)) tensors.emplace_back(item.key(), item.value());
+  for (const auto& item : net.named_buffers(/*recurse=*/true)) tensors.emplace_back(item.key(), item.value());
+  return tensors;
+}
+
 WeightsLoadReport load_weights(torch::nn::Module& net, const std::string& path,
                                bool strict_backbone) {
   std::map<std::string, torch::Tensor> file;
   for (auto& [name, tensor] : read_tensor_file(path)) file.emplace(name, tensor);
 
   WeightsLoadReport report;
-  std::vector<std::pair<std::string, torch::Tensor>> targets;
-  for (const auto& item : net.named_parameters(/*recurse=*/true)) targets.emplace_back(item.key(), item.value());
-  for (const auto& item : net.named_buffers(/*recurse=*/true)) targets.emplace_back(item.key(), item.value());
+  NamedTensors targets = named_state(net);
 
   torch::NoGradGuard no_grad;
   std::vector<std::string> used;

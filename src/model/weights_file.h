@@ -21,6 +21,9 @@ using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 NamedTensors read_tensor_file(const std::string& path);
 // Writes CPU copies of the tensors (float32, float64 or int64) atomically.
 void write_tensor_file(const std::string& path, const NamedTensors& tensors);
+// Every parameter, then every buffer, by its full name: what load_weights fills, as
+// PyTorch's state_dict() names it.
+NamedTensors named_state(const torch::nn::Module& net);
 
 struct WeightsLoadReport {
   std::vector<std::string> loaded;          // net tensors copied from the file

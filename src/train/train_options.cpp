@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "model/precision.h"
 
 namespace dermsim {
 
@@ -29,6 +30,7 @@ nlohmann::json to_json(const TrainOptions& o) {
           {"device", o.device},
           {"threads", o.threads},
           {"channels_last", o.channels_last},
+          {"precision", o.precision},
           {"validation_reference_images", o.validation_reference_images},
           {"augment",
            {{"enabled", a.enabled}, {"flips", a.flips}, {"transpose", a.transpose},
@@ -64,6 +66,7 @@ TrainOptions parse_train_options(const nlohmann::json& j) {
   o.device = j.at("device");
   o.threads = j.at("threads");
   o.channels_last = j.at("channels_last");
+  o.precision = j.value("precision", "fp32");  // runs trained before the option existed: fp32
   o.validation_reference_images = j.at("validation_reference_images");
   const auto& a = j.at("augment");
   o.augment.enabled = a.at("enabled");
@@ -123,6 +126,7 @@ void validate_train_options(const TrainOptions& o) {
   require(finite(o.ema_decay) && o.ema_decay >= 0 && o.ema_decay < 1, "--ema-decay: must be in [0, 1)");
   require(o.select == "final" || o.select == "best-val",
           "--select " + o.select + ": expected final or best-val");
+  parse_precision(o.precision);  // throws naming --precision
 }
 
 bool may_change_on_resume(const std::string& key) {

@@ -44,6 +44,9 @@ struct TrainOptions {
   std::string device = "auto";
   int threads = 0;
   bool channels_last = true;
+  // fp32 | bf16 (autocast of convolutions and matrix products; model/precision.h), for training,
+  // validation and every later inference of the run.
+  std::string precision = "fp32";
   AugmentOptions augment;
   // Validation during training: kNN over this many training images (fixed subset).
   int validation_reference_images = 2000;

@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "common/progress.h"
+#include "model/precision.h"
 #include "train/batches.h"
 #include "train/losses.h"
 #include "train/sampler.h"
@@ -81,7 +82,8 @@ EpochStats train_epoch(EmbeddingNet& net, torch::optim::Optimizer& optimizer, Ba
     stats.learning_rate = learning_rate_at(step, schedule, o);
     set_learning_rate(optimizer, stats.learning_rate);
     TrainingBatch batch = loader.next();
-    torch::Tensor loss = training_loss(net, net->forward(batch.images), batch.labels, o);
+    torch::Tensor loss = training_loss(
+        net, embed_forward(net, batch.images, parse_precision(o.precision)), batch.labels, o);
     const double loss_value = loss.item<double>();
     if (!std::isfinite(loss_value))
       throw UserError("step " + std::to_string(step) + ": loss is " + std::to_string(loss_value) +

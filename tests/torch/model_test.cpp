@@ -126,9 +126,7 @@ TEST(WeightsFile, RoundTripAndErrorsNameTheTensor) {
   const auto path = (dir / "w.bin").string();
   torch::manual_seed(4);
   auto source = make_embedding_net({"small", 8});
-  NamedTensors tensors;
-  for (const auto& p : source->named_parameters()) tensors.emplace_back(p.key(), p.value());
-  for (const auto& b : source->named_buffers()) tensors.emplace_back(b.key(), b.value());
+  NamedTensors tensors = named_state(*source);
   tensors.emplace_back("fc.weight", torch::randn({1000, 256}));
   write_tensor_file(path, tensors);
 
