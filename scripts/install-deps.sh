@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake git pkg-config
   libtorch-dev                  # LibTorch 1.13 (CPU, oneDNN)
+  libgloo-dev                   # Gloo headers, which LibTorch's c10d headers include (distributed/)
   libopenblas0-openmp           # fast BLAS behind libtorch's matmul (kNN, linear layers)
   libturbojpeg0-dev libpng-dev  # image decoding
   libcli11-dev nlohmann-json3-dev
