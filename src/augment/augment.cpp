@@ -257,7 +257,8 @@ torch::Tensor augment_batch(const torch::Tensor& images, const AugmentOptions& o
   std::vector<AugmentParams> params;
   params.reserve(static_cast<size_t>(images.size(0)));
   for (size_t i = 0; i < static_cast<size_t>(images.size(0)); ++i)
-    params.push_back(sample_params(options, seed, static_cast<int>(positions.empty() ? i : positions[i])));
+    params.push_back(
+        sample_params(options, seed, static_cast<int>(positions.empty() ? i : positions[i])));
   return apply_params(images, params);
 }
 

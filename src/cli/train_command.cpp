@@ -49,7 +49,8 @@ void run_train(const std::string& run, TrainRequest& request, const RankPlace& p
   TrainingSetup setup = start_training(data, request);
   std::unique_ptr<ProcessGroup> group;
   if (place.world_size > 1)
-    group = std::make_unique<ProcessGroup>(place, setup.device, std::chrono::seconds(timeout_seconds));
+    group = std::make_unique<ProcessGroup>(place, setup.device,
+                                           std::chrono::seconds(timeout_seconds));
   if (!writer) setup.notes.clear();
   if (group && writer) {
     int64_t gradient_bytes = 0;

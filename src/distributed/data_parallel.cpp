@@ -19,7 +19,8 @@ void run_bucketed(const std::vector<torch::Tensor>& tensors, int64_t bucket_byte
     if (!t.defined()) continue;
     const int64_t bytes = t.numel() * t.element_size();
     const bool fits = !members.empty() && members.back()[0].scalar_type() == t.scalar_type() &&
-                      members.back()[0].device() == t.device() && open_bytes + bytes <= bucket_bytes;
+                      members.back()[0].device() == t.device() &&
+                      open_bytes + bytes <= bucket_bytes;
     if (!fits) {
       members.emplace_back();
       open_bytes = 0;
@@ -48,9 +49,8 @@ void run_bucketed(const std::vector<torch::Tensor>& tensors, int64_t bucket_byte
 void broadcast_module(ProcessGroup& group, torch::nn::Module& module) {
   std::vector<torch::Tensor> state = module.parameters();
   for (const auto& b : module.buffers()) state.push_back(b);
-  run_bucketed(state, kDefaultBucketBytes, [&](std::vector<torch::Tensor>& flat) {
-    group.broadcast(flat, /*root=*/0);
-  });
+  run_bucketed(state, kDefaultBucketBytes,
+               [&](std::vector<torch::Tensor>& flat) { group.broadcast(flat, /*root=*/0); });
 }
 
 void all_reduce_sum_bucketed(ProcessGroup& group, const std::vector<torch::Tensor>& tensors,

@@ -23,7 +23,8 @@ namespace dermsim {
 
 int free_local_port() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw UserError(std::string("--nproc: cannot open a socket: ") + std::strerror(errno));
+  if (fd < 0)
+    throw UserError(std::string("--nproc: cannot open a socket: ") + std::strerror(errno));
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -32,7 +33,8 @@ int free_local_port() {
                   getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
   const int error = errno;
   close(fd);
-  if (!ok) throw UserError(std::string("--nproc: no free port on 127.0.0.1: ") + std::strerror(error));
+  if (!ok)
+    throw UserError(std::string("--nproc: no free port on 127.0.0.1: ") + std::strerror(error));
   return ntohs(address.sin_port);
 }
 
@@ -42,7 +44,7 @@ namespace {
 // the child only calls execve).
 std::vector<std::string> rank_environment(int rank, int nproc, int port) {
   const std::map<std::string, std::string> place = {
-      {"MASTER_ADDR", "127.0.0.1"},      {"MASTER_PORT", std::to_string(port)},
+      {"MASTER_ADDR", "127.0.0.1"},          {"MASTER_PORT", std::to_string(port)},
       {"WORLD_SIZE", std::to_string(nproc)}, {"RANK", std::to_string(rank)},
       {"LOCAL_RANK", std::to_string(rank)},  {"LOCAL_WORLD_SIZE", std::to_string(nproc)}};
   std::vector<std::string> env;
@@ -67,7 +69,8 @@ pid_t start_rank(int rank, int nproc, int port, std::vector<std::string> argv) {
   const pid_t launcher = getpid();
   const pid_t pid = fork();
   if (pid < 0)
-    throw UserError("--nproc: cannot start rank " + std::to_string(rank) + ": " + std::strerror(errno));
+    throw UserError("--nproc: cannot start rank " + std::to_string(rank) + ": " +
+                    std::strerror(errno));
   if (pid > 0) return pid;
   // A rank dies with its launcher: no orphan keeps training (or holding the run's lock).
   prctl(PR_SET_PDEATHSIG, SIGTERM);

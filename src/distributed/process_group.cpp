@@ -1,5 +1,6 @@
 #include "distributed/process_group.h"
 
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #ifdef USE_C10D_NCCL
@@ -32,11 +33,14 @@ int env_int(const char* name, int fallback, int min, int max) {
   const long value = std::strtol(text, &end, 10);
   if (errno != 0 || end == text || *end != '\0' || value < min || value > max)
     throw UserError(std::string("environment variable ") + name + "=" + text +
-                    ": expected an integer from " + std::to_string(min) + " to " + std::to_string(max));
+                    ": expected an integer from " + std::to_string(min) + " to " +
+                    std::to_string(max));
   return static_cast<int>(value);
 }
 
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+std::string first_line(const std::string& text) {
+  return text.substr(0, text.find('\n'));
+}
 
 std::string rank_label(int rank, int size) {
   return "rank " + std::to_string(rank) + " of " + std::to_string(size);
@@ -66,8 +70,10 @@ RankPlace rank_place_from_environment() {
   place.local_world_size = env_int("LOCAL_WORLD_SIZE", place.world_size, 1, place.world_size);
   place.local_rank = env_int("LOCAL_RANK", place.rank, 0, place.local_world_size - 1);
   if (const char* addr = std::getenv("MASTER_ADDR")) place.master_addr = addr;
-  place.master_port = env_int("MASTER_PORT", place.master_port, 1,
-                              std::numeric_limits<uint16_t>::max());
+  place.master_port =
+      env_int("MASTER_PORT", place.master_port, 1, std::numeric_limits<uint16_t>::max());
+  const char* agent_store = std::getenv("TORCHELASTIC_USE_AGENT_STORE");
+  place.store_served_by_launcher = agent_store != nullptr && std::string(agent_store) == "True";
   return place;
 }
 
@@ -84,10 +90,12 @@ ProcessGroup::ProcessGroup(const RankPlace& place, torch::Device device,
   try {
     c10d::TCPStoreOptions store_options;
     store_options.port = static_cast<uint16_t>(place.master_port);
-    store_options.isServer = place.rank == 0;
+    store_options.isServer = place.rank == 0 && !place.store_served_by_launcher;
     store_options.numWorkers = static_cast<size_t>(place.world_size);
     store_options.timeout = timeout;
-    backend_->store = c10::make_intrusive<c10d::TCPStore>(place.master_addr, store_options);
+    // Our keys under a prefix of their own: a launcher's store holds its keys too.
+    backend_->store = c10::make_intrusive<c10d::PrefixStore>(
+        "dermsim", c10::make_intrusive<c10d::TCPStore>(place.master_addr, store_options));
 #ifdef USE_C10D_NCCL
     if (device.is_cuda()) {
       auto options = c10d::ProcessGroupNCCL::Options::create();
@@ -112,7 +120,9 @@ ProcessGroup::ProcessGroup(const RankPlace& place, torch::Device device,
 
 ProcessGroup::~ProcessGroup() = default;
 
-std::string ProcessGroup::backend_name() const { return backend_->name; }
+std::string ProcessGroup::backend_name() const {
+  return backend_->name;
+}
 
 namespace {
 
@@ -123,9 +133,10 @@ void run_collective(const char* what, int rank, int size, double& seconds, Fn fn
   try {
     fn();
   } catch (const std::exception& e) {
-    throw UserError(rank_label(rank, size) + ": lost the other ranks during " + what + " (" +
-                    first_line(e.what()) +
-                    "): a rank stopped or its connection broke; the last checkpoint written is kept");
+    throw UserError(
+        rank_label(rank, size) + ": lost the other ranks during " + what + " (" +
+        first_line(e.what()) +
+        "): a rank stopped or its connection broke; the last checkpoint written is kept");
   }
   seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }

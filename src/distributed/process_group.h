@@ -14,12 +14,15 @@
 namespace dermsim {
 
 struct RankPlace {
-  int rank = 0;                  // RANK: 0 .. world_size-1; rank 0 writes and hosts the store
-  int world_size = 1;            // WORLD_SIZE
-  int local_rank = 0;            // LOCAL_RANK: index on this host (its GPU, when training on CUDA)
-  int local_world_size = 1;      // LOCAL_WORLD_SIZE: ranks on this host (they share its cores)
+  int rank = 0;              // RANK: 0 .. world_size-1; rank 0 writes and hosts the store
+  int world_size = 1;        // WORLD_SIZE
+  int local_rank = 0;        // LOCAL_RANK: index on this host (its GPU, when training on CUDA)
+  int local_world_size = 1;  // LOCAL_WORLD_SIZE: ranks on this host (they share its cores)
   std::string master_addr = "127.0.0.1";  // MASTER_ADDR: where rank 0's store listens
   int master_port = 29500;                // MASTER_PORT
+  // TORCHELASTIC_USE_AGENT_STORE=True: torchrun's agent already serves the store there, so rank 0
+  // connects to it like the others instead of opening its own.
+  bool store_served_by_launcher = false;
 };
 
 // The place given by the environment; a single rank (world_size 1) when WORLD_SIZE is unset.

@@ -68,7 +68,8 @@ BatchOutputs forward_batch(EmbeddingNet& net, const TrainingBatch& batch, const 
 torch::Tensor training_loss(const BatchOutputs& outputs, const TrainOptions& o) {
   const torch::Tensor& embeddings = outputs.embeddings;
   const torch::Tensor& labels = outputs.labels;
-  torch::Tensor head = outputs.logits.defined() ? bce_loss(outputs.logits, labels) : torch::Tensor();
+  torch::Tensor head =
+      outputs.logits.defined() ? bce_loss(outputs.logits, labels) : torch::Tensor();
   if (o.loss == "bce") return head;
   torch::Tensor metric;
   if (o.loss == "contrastive") {
@@ -171,9 +172,8 @@ TrainSummary train_embedding_net(const RunData& data, TrainingSetup& setup, cons
   double step_seconds = 0;  // training steps only, without validation and checkpoints
   const long batch_images = static_cast<long>(o.classes_per_batch) * o.images_per_class;
   while (progress.step < end_step) {
-    const EpochStats stats =
-        train_epoch(setup.net, *setup.optimizer, loader, progress, end_step, schedule, o, bar.get(),
-                    setup.average, group);
+    const EpochStats stats = train_epoch(setup.net, *setup.optimizer, loader, progress, end_step,
+                                         schedule, o, bar.get(), setup.average, group);
     images_seen += stats.steps * batch_images;
     step_seconds += stats.seconds;
     if (progress.step % schedule.steps_per_epoch != 0) break;  // stopped inside an epoch

@@ -34,13 +34,14 @@ double learning_rate_at(long step, const TrainSchedule& schedule, const TrainOpt
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(EmbeddingNet& net, const TrainOptions& options);
 
 // What the loss reads from the network for one batch. Everything that depends on the weights is
-// computed here, so data-parallel ranks can gather these rows and take the loss of the global batch.
+// computed here, so data-parallel ranks can gather these rows and take the global batch's loss.
 struct BatchOutputs {
   torch::Tensor embeddings;  // N x embed_dim
   torch::Tensor logits;      // N; undefined unless a BCE head trains (--loss bce, --head-weight)
   torch::Tensor labels;      // N, int64
 };
-BatchOutputs forward_batch(EmbeddingNet& net, const TrainingBatch& batch, const TrainOptions& options);
+BatchOutputs forward_batch(EmbeddingNet& net, const TrainingBatch& batch,
+                           const TrainOptions& options);
 
 // The training loss of one batch: contrastive, triplet or BCE (+ a joint BCE head).
 torch::Tensor training_loss(const BatchOutputs& outputs, const TrainOptions& options);

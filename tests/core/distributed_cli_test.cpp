@@ -2,7 +2,6 @@
 // identical runs log identically, a resumed run continues exactly, a killed rank stops the other
 // with a message, and bad distributed input is refused in one line.
 #include <gtest/gtest.h>
-
 #include <signal.h>
 #include <unistd.h>
 
@@ -31,11 +30,7 @@ fs::path temp_root() {
   return fs::temp_directory_path() / ("dermsim_distributed_" + std::to_string(getpid()));
 }
 
-CommandResult ok(const std::string& args) {
-  CommandResult r = run_dermsim(args);
-  EXPECT_EQ(r.exit_code, 0) << "dermsim " << args << "\n" << r.output;
-  return r;
-}
+constexpr auto ok = testing::run_dermsim_ok;
 
 // training-log.csv without its images_per_second column (timing): everything that is the result.
 std::string log_without_timing(const fs::path& run) {
@@ -59,7 +54,8 @@ pid_t pid_of_rank(const std::string& needle, int rank) {
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
     const std::string cmdline = read_stream(entry.path() / "cmdline");
     const std::string environ = '\0' + read_stream(entry.path() / "environ");
-    if (cmdline.find(needle) != std::string::npos && environ.find('\0' + wanted) != std::string::npos)
+    if (cmdline.find(needle) != std::string::npos &&
+        environ.find('\0' + wanted) != std::string::npos)
       return static_cast<pid_t>(std::stol(name));
   }
   return 0;
@@ -86,7 +82,8 @@ TEST_F(DistributedTraining, IdenticalRunsLogIdenticallyAndAResumedRunContinuesEx
                  resumed = copy_of_base("resumed");
   const CommandResult r = ok("train --run " + first.string() + kTrainArgs);
   EXPECT_NE(r.output.find("training as 2 data-parallel ranks (gloo), 1 CPU thread(s) each"),
-            std::string::npos) << r.output;
+            std::string::npos)
+      << r.output;
   EXPECT_NE(r.output.find("communication"), std::string::npos) << r.output;
   ok("train --run " + second.string() + kTrainArgs);
   const std::string log = log_without_timing(first);
@@ -137,15 +134,17 @@ TEST_F(DistributedTraining, BadRankInputIsOneLine) {
   const fs::path run = copy_of_base("bad");
   CommandResult r = run_dermsim("train --run " + run.string() + " --images-per-class 4 --nproc 3");
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_EQ(r.output, "dermsim: error: --images-per-class 4 with 3 ranks: each rank takes an equal "
-                      "share of each class, so the ranks must divide it\n");
+  EXPECT_EQ(r.output,
+            "dermsim: error: --images-per-class 4 with 3 ranks: each rank takes an equal "
+            "share of each class, so the ranks must divide it\n");
   setenv("WORLD_SIZE", "2", 1);
   setenv("RANK", "5", 1);
   r = run_dermsim("train --run " + run.string());
   unsetenv("WORLD_SIZE");
   unsetenv("RANK");
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_EQ(r.output, "dermsim: error: environment variable RANK=5: expected an integer from 0 to 1\n");
+  EXPECT_EQ(r.output,
+            "dermsim: error: environment variable RANK=5: expected an integer from 0 to 1\n");
 }
 
 }  // namespace

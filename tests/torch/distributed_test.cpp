@@ -9,9 +9,9 @@
 #include "common/error.h"
 #include "distributed/data_parallel.h"
 #include "distributed/local_ranks.h"
+#include "support/test_support.h"
 #include "train/sampler.h"
 #include "train/trainer.h"
-#include "support/test_support.h"
 
 namespace dermsim {
 namespace {
@@ -58,8 +58,8 @@ TEST(Distributed, CollectivesSumBroadcastAndGatherInRankOrder) {
     ASSERT_EQ(all.size(0), 6);
     for (int r = 0; r < 3; ++r) EXPECT_EQ(all[2 * r][0].item<float>(), float(r));
     (all * torch::arange(6).unsqueeze(1)).sum().backward();
-    EXPECT_TRUE(torch::equal(local.grad(), torch::tensor({2.0f * rank, 2.0f * rank + 1})
-                                                .unsqueeze(1).expand({2, 3})));
+    EXPECT_TRUE(torch::equal(
+        local.grad(), torch::tensor({2.0f * rank, 2.0f * rank + 1}).unsqueeze(1).expand({2, 3})));
   });
 }
 
@@ -70,9 +70,11 @@ TEST(Distributed, BucketedAllReduceSumsEveryTensorWhateverTheBucketSize) {
     on_ranks(2, [bucket_bytes](int rank, ProcessGroup& group) {
       torch::manual_seed(rank);
       std::vector<torch::Tensor> tensors{
-          torch::randn({3}), torch::randn({2, 3, 4, 5}).contiguous(torch::MemoryFormat::ChannelsLast),
-          torch::Tensor(), torch::randn({40})};
-      std::vector<torch::Tensor> expected{torch::zeros({3}), torch::zeros({2, 3, 4, 5}), torch::zeros({40})};
+          torch::randn({3}),
+          torch::randn({2, 3, 4, 5}).contiguous(torch::MemoryFormat::ChannelsLast), torch::Tensor(),
+          torch::randn({40})};
+      std::vector<torch::Tensor> expected{torch::zeros({3}), torch::zeros({2, 3, 4, 5}),
+                                          torch::zeros({40})};
       for (int r = 0; r < 2; ++r) {  // what each rank drew
         torch::manual_seed(r);
         for (auto& e : expected) e += torch::randn(e.sizes());
@@ -91,8 +93,9 @@ TEST(Distributed, RankPositionsSplitEachClassEvenly) {
   EXPECT_EQ(rank_positions(4, 0, 2), (std::vector<size_t>{0, 1, 4, 5}));
   EXPECT_EQ(rank_positions(4, 1, 2), (std::vector<size_t>{2, 3, 6, 7}));
   EXPECT_EQ(rank_positions(4, 0, 1), (std::vector<size_t>{0, 1, 2, 3, 4, 5, 6, 7}));
-  EXPECT_NE(testing::error_of([] { rank_positions(6, 0, 4); }).find("--images-per-class 6 with 4 ranks"),
-            std::string::npos);
+  EXPECT_NE(
+      testing::error_of([] { rank_positions(6, 0, 4); }).find("--images-per-class 6 with 4 ranks"),
+      std::string::npos);
 }
 
 TEST(Distributed, ARankThatNeverComesOrLeavesIsAnErrorNotAHang) {
@@ -100,18 +103,23 @@ TEST(Distributed, ARankThatNeverComesOrLeavesIsAnErrorNotAHang) {
   alone.rank = 1;
   alone.world_size = alone.local_world_size = 2;
   alone.master_port = free_local_port();
-  const std::string never = testing::error_of([&] { ProcessGroup(alone, torch::kCPU, milliseconds(1000)); });
+  const std::string never =
+      testing::error_of([&] { ProcessGroup(alone, torch::kCPU, milliseconds(1000)); });
   EXPECT_NE(never.find("rank 1 of 2: the ranks did not all meet"), std::string::npos) << never;
 
   std::string left;
-  on_ranks(2, [&](int rank, ProcessGroup& group) {
-    if (rank == 1) return;  // leaves: its group is destroyed, its connections close
-    std::vector<torch::Tensor> t{torch::ones({4})};
-    left = testing::error_of([&] {
-      for (int i = 0; i < 100; ++i) group.all_reduce_sum(t);
-    });
-  }, milliseconds(5000));
-  EXPECT_NE(left.find("rank 0 of 2: lost the other ranks during all-reduce"), std::string::npos) << left;
+  on_ranks(
+      2,
+      [&](int rank, ProcessGroup& group) {
+        if (rank == 1) return;  // leaves: its group is destroyed, its connections close
+        std::vector<torch::Tensor> t{torch::ones({4})};
+        left = testing::error_of([&] {
+          for (int i = 0; i < 100; ++i) group.all_reduce_sum(t);
+        });
+      },
+      milliseconds(5000));
+  EXPECT_NE(left.find("rank 0 of 2: lost the other ranks during all-reduce"), std::string::npos)
+      << left;
 }
 
 // What is compared: the parameters after 3 steps of train_epoch (AdamW, contrastive loss with a
@@ -136,20 +144,24 @@ TEST(Distributed, TwoRanksTrainLikeOneAtTheSameGlobalBatch) {
     const torch::Tensor half = torch::randn({4, 3, 64, 64});  // b0 b1 m0 m1
     TrainingBatch b;
     b.step = step;
-    b.images = torch::cat({half.slice(0, 0, 2), half.slice(0, 0, 2), half.slice(0, 2, 4), half.slice(0, 2, 4)});
+    b.images = torch::cat(
+        {half.slice(0, 0, 2), half.slice(0, 0, 2), half.slice(0, 2, 4), half.slice(0, 2, 4)});
     b.labels = torch::tensor({0, 0, 0, 0, 1, 1, 1, 1}, torch::kLong);
     global.push_back(b);
   }
   const TrainSchedule schedule{kSteps, kSteps};
   auto train = [&](EmbeddingNet& net, const std::vector<size_t>& positions, ProcessGroup* group) {
     auto optimizer = make_optimizer(net, o);
-    const torch::Tensor index = torch::tensor(std::vector<int64_t>(positions.begin(), positions.end()));
-    BatchLoader loader([&](long step) {
-      TrainingBatch b = global[size_t(step)];
-      b.images = b.images.index_select(0, index);
-      b.labels = b.labels.index_select(0, index);
-      return b;
-    }, 0, kSteps);
+    const torch::Tensor index =
+        torch::tensor(std::vector<int64_t>(positions.begin(), positions.end()));
+    BatchLoader loader(
+        [&](long step) {
+          TrainingBatch b = global[size_t(step)];
+          b.images = b.images.index_select(0, index);
+          b.labels = b.labels.index_select(0, index);
+          return b;
+        },
+        0, kSteps);
     TrainingProgress progress;
     return train_epoch(net, *optimizer, loader, progress, kSteps, schedule, o, nullptr, group);
   };
@@ -177,8 +189,13 @@ TEST(Distributed, TwoRanksTrainLikeOneAtTheSameGlobalBatch) {
     EXPECT_TRUE(torch::equal(zero[p.key()], other[p.key()])) << p.key() << ": ranks differ";
   }
   EXPECT_LT(worst, 1e-5) << "largest weight difference, 2 ranks against 1";
-  EXPECT_GT((one["embed.weight"] - make_untrained_net(o, torch::kCPU)->named_parameters()["embed.weight"])
-                .abs().max().item<double>(), 1e-4) << "training moved the weights";
+  EXPECT_GT(
+      (one["embed.weight"] - make_untrained_net(o, torch::kCPU)->named_parameters()["embed.weight"])
+          .abs()
+          .max()
+          .item<double>(),
+      1e-4)
+      << "training moved the weights";
 }
 
 }  // namespace
