@@ -118,7 +118,7 @@ std::string run_local_ranks(int nproc, const std::vector<std::string>& argv, int
     running.erase(it);
     if ((WIFEXITED(status) && WEXITSTATUS(status) == 0) || !failure.empty()) continue;
     failure = "rank " + std::to_string(rank) + " of " + std::to_string(nproc) + " " +
-              how_it_ended(status) + "; the training stopped (`--resume` continues it)";
+              how_it_ended(status) + "; the other ranks were stopped";
     stopping = true;
     deadline = std::chrono::steady_clock::now() + std::chrono::seconds(grace_seconds);
   }

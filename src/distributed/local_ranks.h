@@ -13,7 +13,7 @@ namespace dermsim {
 // when every rank succeeded, else which rank failed first and how ("rank 1 of 2 was killed by
 // signal 9 (Killed); ...").
 std::string run_local_ranks(int nproc, const std::vector<std::string>& argv,
-                            int grace_seconds = 30);
+                            int grace_seconds = 10);
 
 // A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
 int free_local_port();
