@@ -163,7 +163,8 @@ TEST(Distributed, TwoRanksTrainLikeOneAtTheSameGlobalBatch) {
         },
         0, kSteps);
     TrainingProgress progress;
-    return train_epoch(net, *optimizer, loader, progress, kSteps, schedule, o, nullptr, group);
+    return train_epoch(net, *optimizer, loader, progress, kSteps, schedule, o, nullptr,
+                       /*average=*/EmbeddingNet(nullptr), group);
   };
 
   EmbeddingNet single = make_untrained_net(o, torch::kCPU);
