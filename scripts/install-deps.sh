@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake git pkg-config
   libtorch-dev                  # LibTorch 1.13 (CPU, oneDNN)
+  libgloo-dev                   # Gloo headers, which LibTorch's c10d headers include (distributed/)
   libopenblas0-openmp           # fast BLAS behind libtorch's matmul (kNN, linear layers)
   libblas-dev                   # cblas.h + libblas.so (-> OpenBLAS) for the neighbour search's sgemm
   libcpp-httplib-dev            # dermsim serve (pulls libssl-dev, zlib1g-dev, libbrotli-dev)

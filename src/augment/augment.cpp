@@ -250,12 +250,15 @@ torch::Tensor apply_params(const torch::Tensor& images, const std::vector<Augmen
 }
 
 torch::Tensor augment_batch(const torch::Tensor& images, const AugmentOptions& options,
-                            uint64_t seed) {
+                            uint64_t seed, const std::vector<size_t>& positions) {
   if (!options.enabled) return images;
+  TORCH_CHECK(positions.empty() || positions.size() == static_cast<size_t>(images.size(0)),
+              "augment_batch: one position per image");
   std::vector<AugmentParams> params;
   params.reserve(static_cast<size_t>(images.size(0)));
-  for (int64_t i = 0; i < images.size(0); ++i)
-    params.push_back(sample_params(options, seed, static_cast<int>(i)));
+  for (size_t i = 0; i < static_cast<size_t>(images.size(0)); ++i)
+    params.push_back(
+        sample_params(options, seed, static_cast<int>(positions.empty() ? i : positions[i])));
   return apply_params(images, params);
 }
 

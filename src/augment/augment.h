@@ -65,9 +65,11 @@ torch::Tensor resample(const torch::Tensor& images, const std::vector<AugmentPar
 torch::Tensor jitter_colour(const torch::Tensor& images, const std::vector<AugmentParams>& params);
 
 // The training augmentation: sample_params for every image, then apply_params. Derive `seed`
-// from (run seed, step), e.g. derive_seed(run_seed, step), for a resumable run.
+// from (run seed, step), e.g. derive_seed(run_seed, step), for a resumable run. Image i draws its
+// parameters as position positions[i] of the batch (i itself when `positions` is empty), so a rank
+// holding part of a batch augments each image as a single process holding all of it would.
 torch::Tensor augment_batch(const torch::Tensor& images, const AugmentOptions& options,
-                            uint64_t seed);
+                            uint64_t seed, const std::vector<size_t>& positions = {});
 
 // Stacks `count` uint8 RGB images, each height x width x 3 row-major (the image cache's layout),
 // into a count x 3 x height x width float tensor in [0, 1] on `device` (the uint8 bytes are moved

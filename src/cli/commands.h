@@ -1,6 +1,9 @@
 // Each dermsim subcommand registers itself on the CLI11 app; main() only dispatches.
 #pragma once
 
+#include <string>
+#include <vector>
+
 namespace CLI {
 class App;
 }
@@ -8,7 +11,8 @@ class App;
 namespace dermsim::cli {
 
 void add_prepare_command(CLI::App& app);
-void add_train_command(CLI::App& app);
+// argv: the whole command line, which `train --nproc N` runs again as each of its ranks.
+void add_train_command(CLI::App& app, const std::vector<std::string>& argv);
 void add_evaluate_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
 void add_embed_command(CLI::App& app);

@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
       "A research tool, not a diagnostic device."};
   app.require_subcommand(1);
   dermsim::cli::add_prepare_command(app);
-  dermsim::cli::add_train_command(app);
+  dermsim::cli::add_train_command(app, std::vector<std::string>(argv, argv + argc));
   dermsim::cli::add_evaluate_command(app);
   dermsim::cli::add_predict_command(app);
   dermsim::cli::add_similar_command(app);

@@ -1,8 +1,12 @@
 // `dermsim train`: Siamese training of the embedding network on a prepared run.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
-
+#include <memory>
+#include <optional>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -10,9 +14,12 @@
 #include "common/error.h"
 #include "common/progress.h"
 #include "common/run_lock.h"
+#include "distributed/local_ranks.h"
+#include "distributed/process_group.h"
 #include "inference/model_choice.h"
 #include "inference/run_reference_index.h"
 #include "inference/validation.h"
+#include "train/sampler.h"
 #include "train/trainer.h"
 
 namespace dermsim::cli {
@@ -31,19 +38,46 @@ const std::vector<std::pair<const char*, const char*>> kFlagKeys = {
     {"--max-rotation", "augment.max_rotation_degrees"}, {"--ema-decay", "ema_decay"},
     {"--select", "select"}};
 
-void run_train(const std::string& run, TrainRequest& request, long stop_after_steps) {
-  RunLock lock(run, "train");
+// One rank of a training (the only one without WORLD_SIZE). Rank 0 alone locks, writes and talks.
+void run_train(const std::string& run, TrainRequest& request, const RankPlace& place,
+               int timeout_seconds, long stop_after_steps) {
+  const bool writer = place.rank == 0;
+  std::optional<RunLock> lock;
+  if (writer) lock.emplace(run, "train");
   const RunData data = load_run_data(run);
+  request.writes = writer;
+  request.local_rank = place.local_rank;
   TrainingSetup setup = start_training(data, request);
+  std::unique_ptr<ProcessGroup> group;
+  if (place.world_size > 1)
+    group = std::make_unique<ProcessGroup>(place, setup.device,
+                                           std::chrono::seconds(timeout_seconds));
+  if (!writer) setup.notes.clear();
+  if (group && writer) {
+    int64_t gradient_bytes = 0;
+    for (const auto& p : setup.net->parameters()) gradient_bytes += p.numel() * p.element_size();
+    char note[160];
+    std::snprintf(note, sizeof note,
+                  "training as %d data-parallel ranks (%s), %d CPU thread(s) each; %.2f MB of "
+                  "gradients summed per step",
+                  group->size(), group->backend_name().c_str(), setup.options.threads,
+                  gradient_bytes / 1e6);
+    setup.notes.push_back(note);
+  }
   for (const auto& note : setup.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
-  if (setup.resumed)
+  if (setup.resumed && writer)
     std::fprintf(stderr, "resuming %s at step %ld\n", run.c_str(), setup.progress.step);
-  const Validator validate = make_knn_validator(data, setup.options, setup.device);
+  const Validator validate =
+      writer ? make_knn_validator(data, setup.options, setup.device) : Validator();
   EpochRecorder recorder(data.run, data.training_inputs());
-  const TrainSummary s = train_embedding_net(data, setup, validate, recorder, stop_after_steps);
-  std::printf("trained %s: %ld steps (%d epochs) in %s, %.1f images/s, data wait %.1f%%\n",
+  const TrainSummary s =
+      train_embedding_net(data, setup, validate, recorder, group.get(), stop_after_steps);
+  if (!writer) return;
+  std::printf("trained %s: %ld steps (%d epochs) in %s, %.1f images/s, data wait %.1f%%",
               run.c_str(), s.steps, s.epochs, human_duration(s.seconds).c_str(),
               s.images_per_second, 100 * s.data_wait_fraction);
+  if (group) std::printf(", communication %.1f%% of the step time", 100 * s.communication_fraction);
+  std::printf("\n");
   const std::string weights = setup.options.ema_decay > 0
                                   ? "moving average of the weights (decay " +
                                         std::to_string(setup.options.ema_decay).substr(0, 6) + ")"
@@ -68,13 +102,15 @@ void run_train(const std::string& run, TrainRequest& request, long stop_after_st
 
 }  // namespace
 
-void add_train_command(CLI::App& app) {
+void add_train_command(CLI::App& app, const std::vector<std::string>& argv) {
   struct Args {
     std::string run;
     TrainOptions options;
     bool resume = false;
     bool no_augment = false;
     long stop_after_steps = 0;
+    int nproc = 1;
+    int dist_timeout = 300;
   };
   auto args = std::make_shared<Args>();
   TrainOptions& o = args->options;
@@ -134,17 +170,40 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--resume", args->resume,
                 "continue from RUN/checkpoint-last.pt with its options (a changed option is refused)");
+  cmd->add_option("--nproc", args->nproc,
+                  "data-parallel ranks (processes) on this host, sharing its cores; several hosts: "
+                  "run the same command on each under torchrun's MASTER_ADDR, MASTER_PORT, "
+                  "WORLD_SIZE, RANK, LOCAL_RANK instead")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--dist-timeout", args->dist_timeout,
+                  "seconds a rank waits for the others (then fails) in a data-parallel run")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
   cmd->add_option("--stop-after-steps", args->stop_after_steps,
                   "stop after this many steps (as if interrupted); for tests")
       ->group("");
-  cmd->callback([args, cmd] {
+  cmd->callback([args, cmd, argv] {
+    const RankPlace place = rank_place_from_environment();
+    if (args->nproc > 1 && place.world_size == 1) {  // the launcher: start the ranks, then wait
+      rank_positions(args->options.images_per_class, 0, args->nproc);  // refused here, not N times
+      const std::string failure = run_local_ranks(args->nproc, argv);
+      if (!failure.empty()) throw UserError(failure);
+      return;
+    }
+    if (cmd->count("--nproc") > 0 && args->nproc != place.world_size)
+      throw UserError("--nproc " + std::to_string(args->nproc) + " under WORLD_SIZE=" +
+                      std::to_string(place.world_size) +
+                      ": a launcher already placed this rank; drop --nproc");
     TrainRequest request;
     request.options = args->options;
     request.options.augment.enabled = !args->no_augment;
     request.resume = args->resume;
     for (const auto& [flag, key] : kFlagKeys)
       if (cmd->count(flag) > 0) request.given.push_back(key);
-    run_train(args->run, request, args->stop_after_steps);
+    if (place.local_world_size > 1 && cmd->count("--threads") == 0)  // the host's cores, shared
+      request.options.threads = std::max(
+          1, static_cast<int>(std::thread::hardware_concurrency()) / place.local_world_size);
+    run_train(args->run, request, place, args->dist_timeout, args->stop_after_steps);
   });
 }
 

@@ -5,7 +5,10 @@
 namespace dermsim {
 
 TrainingBatch make_training_batch(const BatchSource& source, long step) {
-  const std::vector<size_t> picks = source.sampler->batch(step);
+  const std::vector<size_t> sampled = source.sampler->batch(step);
+  std::vector<size_t> picks;
+  for (size_t p : source.positions) picks.push_back(sampled.at(p));
+  if (source.positions.empty()) picks = sampled;
   std::vector<const uint8_t*> pixels;
   std::vector<int64_t> labels;
   for (size_t p : picks) {
@@ -15,7 +18,8 @@ TrainingBatch make_training_batch(const BatchSource& source, long step) {
   const int size = source.cache->image_size();
   torch::Tensor images = to_float_batch(pixels.data(), static_cast<int>(pixels.size()), size, size);
   if (source.device.is_cuda()) images = images.to(source.device);  // augment where the model runs
-  images = augment_batch(images, source.augment, derive_seed(source.seed, static_cast<uint64_t>(step)));
+  images = augment_batch(images, source.augment,
+                         derive_seed(source.seed, static_cast<uint64_t>(step)), source.positions);
   images = normalize(images, source.normalisation.mean, source.normalisation.std);
   if (source.channels_last) images = images.contiguous(torch::MemoryFormat::ChannelsLast);
   TrainingBatch batch;

@@ -23,6 +23,7 @@ struct BatchSource {
   const BalancedBatchSampler* sampler = nullptr;
   AugmentOptions augment;
   uint64_t seed = 0;  // augmentation of step s uses derive_seed(seed, s)
+  std::vector<size_t> positions;  // this rank's share of each batch (rank_positions); empty: all
   Normalisation normalisation;
   torch::Device device{torch::kCPU};
   bool channels_last = true;

@@ -99,4 +99,19 @@ std::vector<size_t> BalancedBatchSampler::batch(long step) const {
   return indices;
 }
 
+std::vector<size_t> rank_positions(int images_per_class, int rank, int world_size) {
+  if (world_size < 1 || rank < 0 || rank >= world_size)
+    throw std::out_of_range("rank_positions: rank outside the world");
+  if (images_per_class % world_size != 0)
+    throw UserError("--images-per-class " + std::to_string(images_per_class) + " with " +
+                    std::to_string(world_size) + " ranks: each rank takes an equal share of each "
+                    "class, so the ranks must divide it");
+  const size_t k = static_cast<size_t>(images_per_class);
+  const size_t share = k / static_cast<size_t>(world_size);
+  std::vector<size_t> positions;
+  for (size_t half : {size_t{0}, k})  // benign half, then malignant half
+    for (size_t j = 0; j < share; ++j) positions.push_back(half + share * size_t(rank) + j);
+  return positions;
+}
+
 }  // namespace dermsim

@@ -59,4 +59,9 @@ class BalancedBatchSampler {
   long steps_per_epoch_ = 0;
 };
 
+// The positions in every batch(step) that `rank` of `world_size` data-parallel ranks trains on: its
+// share of the benign half and the same share of the malignant half, so each rank's part is as
+// balanced as the whole. Throws UserError unless world_size divides images_per_class.
+std::vector<size_t> rank_positions(int images_per_class, int rank, int world_size);
+
 }  // namespace dermsim

@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "common/progress.h"
+#include "distributed/data_parallel.h"
 #include "model/precision.h"
 #include "train/batches.h"
 #include "train/losses.h"
@@ -24,6 +25,16 @@ void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The rows of every rank, so the loss sees the pairs of the whole global batch (as SimCLR/SupCon
+// implementations gather); the gradient flows back into this rank's rows.
+BatchOutputs gather_outputs(ProcessGroup& group, const BatchOutputs& local) {
+  BatchOutputs global;
+  global.embeddings = all_gather_rows(group, local.embeddings);
+  if (local.logits.defined()) global.logits = all_gather_rows(group, local.logits);
+  global.labels = all_gather_rows(group, local.labels);
+  return global;
 }
 
 }  // namespace
@@ -47,11 +58,19 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(EmbeddingNet& net, const
   throw UserError("--optimizer " + o.optimizer + ": expected adamw or sgd");
 }
 
-torch::Tensor training_loss(EmbeddingNet& net, const torch::Tensor& embeddings,
-                            const torch::Tensor& labels, const TrainOptions& o) {
-  torch::Tensor head = o.loss == "bce" || o.head_weight > 0
-                           ? bce_loss(net->logit(embeddings).reshape({-1}), labels)
-                           : torch::Tensor();
+BatchOutputs forward_batch(EmbeddingNet& net, const TrainingBatch& batch, const TrainOptions& o) {
+  BatchOutputs out;
+  out.embeddings = embed_forward(net, batch.images, parse_precision(o.precision));
+  if (o.loss == "bce" || o.head_weight > 0) out.logits = net->logit(out.embeddings).reshape({-1});
+  out.labels = batch.labels;
+  return out;
+}
+
+torch::Tensor training_loss(const BatchOutputs& outputs, const TrainOptions& o) {
+  const torch::Tensor& embeddings = outputs.embeddings;
+  const torch::Tensor& labels = outputs.labels;
+  torch::Tensor head =
+      outputs.logits.defined() ? bce_loss(outputs.logits, labels) : torch::Tensor();
   if (o.loss == "bce") return head;
   torch::Tensor metric;
   if (o.loss == "contrastive") {
@@ -71,7 +90,8 @@ torch::Tensor training_loss(EmbeddingNet& net, const torch::Tensor& embeddings,
 
 EpochStats train_epoch(EmbeddingNet& net, torch::optim::Optimizer& optimizer, BatchLoader& loader,
                        TrainingProgress& progress, long end_step, const TrainSchedule& schedule,
-                       const TrainOptions& o, ProgressBar* bar, EmbeddingNet average) {
+                       const TrainOptions& o, ProgressBar* bar, EmbeddingNet average,
+                       ProcessGroup* group) {
   const auto start = std::chrono::steady_clock::now();
   const long epoch_end = (progress.step / schedule.steps_per_epoch + 1) * schedule.steps_per_epoch;
   const long last = std::min(end_step, epoch_end);
@@ -82,14 +102,16 @@ EpochStats train_epoch(EmbeddingNet& net, torch::optim::Optimizer& optimizer, Ba
     stats.learning_rate = learning_rate_at(step, schedule, o);
     set_learning_rate(optimizer, stats.learning_rate);
     TrainingBatch batch = loader.next();
-    torch::Tensor loss = training_loss(
-        net, embed_forward(net, batch.images, parse_precision(o.precision)), batch.labels, o);
+    BatchOutputs outputs = forward_batch(net, batch, o);
+    if (group) outputs = gather_outputs(*group, outputs);
+    torch::Tensor loss = training_loss(outputs, o);
     const double loss_value = loss.item<double>();
     if (!std::isfinite(loss_value))
       throw UserError("step " + std::to_string(step) + ": loss is " + std::to_string(loss_value) +
                       "; stopped. The last checkpoint written is kept; try a lower --lr");
     optimizer.zero_grad();
     loss.backward();
+    if (group) all_reduce_gradients(*group, *net);
     optimizer.step();
     if (!average.is_empty()) update_weight_average(average, net, average_decay_at(step, o.ema_decay));
     loss_sum += loss_value;
@@ -109,8 +131,10 @@ EpochStats train_epoch(EmbeddingNet& net, torch::optim::Optimizer& optimizer, Ba
 }
 
 TrainSummary train_embedding_net(const RunData& data, TrainingSetup& setup, const Validator& validate,
-                                 EpochRecorder& recorder, long stop_after_steps) {
+                                 EpochRecorder& recorder, ProcessGroup* group,
+                                 long stop_after_steps) {
   const TrainOptions& o = setup.options;
+  const bool writer = group == nullptr || group->rank() == 0;
   TrainingProgress& progress = setup.progress;
   BatchSource source;
   source.cache = &data.cache;
@@ -128,6 +152,9 @@ TrainSummary train_embedding_net(const RunData& data, TrainingSetup& setup, cons
   source.normalisation = Normalisation{data.mean, data.std};
   source.device = setup.device;
   source.channels_last = o.channels_last;
+  if (group) source.positions = rank_positions(o.images_per_class, group->rank(), group->size());
+  if (group) broadcast_module(*group, *setup.net);  // one start, whatever each rank loaded
+  if (group && !setup.average.is_empty()) broadcast_module(*group, *setup.average);
 
   const TrainSchedule schedule{sampler.steps_per_epoch(), sampler.steps_per_epoch() * o.epochs};
   const long end_step = stop_after_steps > 0
@@ -135,22 +162,30 @@ TrainSummary train_embedding_net(const RunData& data, TrainingSetup& setup, cons
                             : schedule.total_steps;
   BatchLoader loader([&source](long step) { return make_training_batch(source, step); },
                      progress.step, end_step);
-  ProgressBar bar("train", schedule.total_steps, "step");
-  bar.advance(progress.step);
+  std::unique_ptr<ProgressBar> bar;
+  if (writer) {
+    bar = std::make_unique<ProgressBar>("train", schedule.total_steps, "step");
+    bar->advance(progress.step);
+  }
   const auto start = std::chrono::steady_clock::now();
+  const double communicated_before = group ? group->seconds_communicating() : 0;
   long images_seen = 0;
+  double step_seconds = 0;  // training steps only, without validation and checkpoints
   const long batch_images = static_cast<long>(o.classes_per_batch) * o.images_per_class;
   while (progress.step < end_step) {
-    const EpochStats stats =
-        train_epoch(setup.net, *setup.optimizer, loader, progress, end_step, schedule, o, &bar,
-                    setup.average);
+    const EpochStats stats = train_epoch(setup.net, *setup.optimizer, loader, progress, end_step,
+                                         schedule, o, bar.get(), setup.average, group);
     images_seen += stats.steps * batch_images;
+    step_seconds += stats.seconds;
     if (progress.step % schedule.steps_per_epoch != 0) break;  // stopped inside an epoch
+    if (group) average_float_buffers(*group, *setup.net);
+    if (group && !setup.average.is_empty()) average_float_buffers(*group, *setup.average);
+    if (!writer) continue;
     const ValidationScore score = validate(setup.shipped());
     recorder.record(static_cast<int>(progress.step / schedule.steps_per_epoch), setup, stats, score,
                     stats.steps * batch_images / std::max(1e-9, stats.seconds));
   }
-  bar.finish();
+  if (bar) bar->finish();
 
   TrainSummary summary;
   summary.steps = progress.step;
@@ -161,6 +196,9 @@ TrainSummary train_embedding_net(const RunData& data, TrainingSetup& setup, cons
   summary.seconds = seconds_since(start);
   summary.images_per_second = images_seen / std::max(1e-9, summary.seconds);
   summary.data_wait_fraction = loader.seconds_waited() / std::max(1e-9, summary.seconds);
+  if (group)
+    summary.communication_fraction =
+        (group->seconds_communicating() - communicated_before) / std::max(1e-9, step_seconds);
   return summary;
 }
 

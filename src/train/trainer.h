@@ -20,6 +20,7 @@
 namespace dermsim {
 
 class ProgressBar;
+class ProcessGroup;
 
 struct TrainSchedule {
   long steps_per_epoch = 1;
@@ -32,9 +33,18 @@ double learning_rate_at(long step, const TrainSchedule& schedule, const TrainOpt
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(EmbeddingNet& net, const TrainOptions& options);
 
-// The training loss of one batch's embeddings: contrastive, triplet or BCE (+ a joint BCE head).
-torch::Tensor training_loss(EmbeddingNet& net, const torch::Tensor& embeddings,
-                            const torch::Tensor& labels, const TrainOptions& options);
+// What the loss reads from the network for one batch. Everything that depends on the weights is
+// computed here, so data-parallel ranks can gather these rows and take the global batch's loss.
+struct BatchOutputs {
+  torch::Tensor embeddings;  // N x embed_dim
+  torch::Tensor logits;      // N; undefined unless a BCE head trains (--loss bce, --head-weight)
+  torch::Tensor labels;      // N, int64
+};
+BatchOutputs forward_batch(EmbeddingNet& net, const TrainingBatch& batch,
+                           const TrainOptions& options);
+
+// The training loss of one batch: contrastive, triplet or BCE (+ a joint BCE head).
+torch::Tensor training_loss(const BatchOutputs& outputs, const TrainOptions& options);
 
 struct EpochStats {
   double mean_loss = 0;
@@ -45,11 +55,13 @@ struct EpochStats {
 
 // Steps from progress.step up to the end of its epoch (or end_step, if sooner), batches from
 // `loader`; a non-empty `average` is updated after every step (see weight_average.h). Throws
-// UserError on a non-finite loss (the last checkpoint on disk stays good).
+// UserError on a non-finite loss (the last checkpoint on disk stays good). With a process `group`,
+// the loader gives this rank's share of each batch, the loss is that of the global batch, and
+// gradients are summed over the ranks before the optimizer steps.
 EpochStats train_epoch(EmbeddingNet& net, torch::optim::Optimizer& optimizer, BatchLoader& loader,
                        TrainingProgress& progress, long end_step, const TrainSchedule& schedule,
                        const TrainOptions& options, ProgressBar* bar,
-                       EmbeddingNet average = EmbeddingNet(nullptr));
+                       EmbeddingNet average = EmbeddingNet(nullptr), ProcessGroup* group = nullptr);
 
 // Scores the network on held-out images after each epoch (higher AUC = better).
 struct ValidationScore {
@@ -66,11 +78,15 @@ struct TrainSummary {
   double seconds = 0;
   double images_per_second = 0;
   double data_wait_fraction = 0;  // share of the training time spent waiting for batches
+  double communication_fraction = 0;  // share of the step time spent in collectives (data-parallel)
 };
 
 // Trains `setup` (see training_setup.h) to its end, or for stop_after_steps more steps (tests, as
-// if killed), validating and recording after every epoch.
+// if killed), validating and recording after every epoch. With a process `group` (data-parallel
+// training) rank 0 broadcasts its weights first, batch-norm statistics are averaged over the ranks
+// before each validation, and only rank 0 validates, records and shows progress.
 TrainSummary train_embedding_net(const RunData& data, TrainingSetup& setup, const Validator& validate,
-                                 EpochRecorder& recorder, long stop_after_steps = 0);
+                                 EpochRecorder& recorder, ProcessGroup* group = nullptr,
+                                 long stop_after_steps = 0);
 
 }  // namespace dermsim

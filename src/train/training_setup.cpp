@@ -89,7 +89,7 @@ TrainingSetup start_training(const RunData& data, const TrainRequest& request) {
       setup.notes.push_back(run.root + " has no training to resume: starting a new one");
     setup.options = request.options;
     validate_train_options(setup.options);  // before the old training is set aside
-    const std::string aside = set_aside_training(run);
+    const std::string aside = request.writes ? set_aside_training(run) : "";
     if (!aside.empty()) setup.notes.push_back("the earlier training of this run was moved to " + aside);
   }
   validate_train_options(setup.options);
@@ -101,6 +101,8 @@ TrainingSetup start_training(const RunData& data, const TrainRequest& request) {
                           " threads, the run used " + std::to_string(saved_threads) +
                           ": results will differ in the last digits from an uninterrupted run");
   setup.device = resolve_device(setup.options.device);
+  if (setup.device.is_cuda() && !setup.device.has_index())
+    setup.device = torch::Device(torch::kCUDA, static_cast<torch::DeviceIndex>(request.local_rank));
   setup.net = make_untrained_net(setup.options, setup.device);
   if (setup.options.channels_last) to_channels_last(setup.net);
   setup.optimizer = make_optimizer(setup.net, setup.options);
@@ -113,7 +115,7 @@ TrainingSetup start_training(const RunData& data, const TrainRequest& request) {
     load_checkpoint_state(info, setup.net, setup.optimizer.get(), &setup.average);
     setup.progress = info.progress;
     setup.resumed = true;
-  } else {
+  } else if (request.writes) {
     write_train_config(data, setup.options);
   }
   return setup;

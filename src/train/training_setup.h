@@ -20,6 +20,9 @@ struct TrainRequest {
   TrainOptions options;
   std::vector<std::string> given;  // to_json keys the user set explicitly (e.g. "epochs")
   bool resume = false;
+  // Data-parallel ranks other than 0 read the run and write nothing (rank 0 holds the lock).
+  bool writes = true;
+  int local_rank = 0;  // this rank's GPU on its host, when the device is CUDA without an index
 };
 
 struct TrainingSetup {
@@ -38,7 +41,8 @@ struct TrainingSetup {
 
 // Call while holding the run's lock. Throws UserError, before any training, for options that
 // cannot train, a split without training images of both classes or without a validation part of
-// both classes, and a resume with changed options (naming them). Writes RUN/train.json.
+// both classes, and a resume with changed options (naming them). Writes RUN/train.json (when
+// request.writes).
 TrainingSetup start_training(const RunData& data, const TrainRequest& request);
 
 }  // namespace dermsim

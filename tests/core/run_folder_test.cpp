@@ -69,11 +69,7 @@ void expect_refused(const CommandResult& r, const std::string& names, const fs::
   EXPECT_TRUE(snapshot(run) == before) << "artefacts changed by a refused command";
 }
 
-CommandResult ok(const std::string& args) {
-  CommandResult r = run_dermsim(args);
-  EXPECT_EQ(r.exit_code, 0) << "dermsim " << args << "\n" << r.output;
-  return r;
-}
+constexpr auto ok = testing::run_dermsim_ok;
 
 // One trained and evaluated run, made once; every test works on its own copy.
 class RunFolder : public ::testing::Test {

@@ -1,6 +1,7 @@
 // Small helpers shared by the test files: catching a UserError's text, running the dermsim binary.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -36,6 +37,13 @@ inline CommandResult run_dermsim(const std::string& args) {
   while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
   const int status = pclose(pipe);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+// run_dermsim, expecting success (a failure shows the command and its output).
+inline CommandResult run_dermsim_ok(const std::string& args) {
+  CommandResult r = run_dermsim(args);
+  EXPECT_EQ(r.exit_code, 0) << "dermsim " << args << "\n" << r.output;
+  return r;
 }
 
 }  // namespace dermsim::testing

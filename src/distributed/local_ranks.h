@@ -1,0 +1,21 @@
+// `--nproc N` on one host: this process starts N ranks of the same command as child processes,
+// each told its place through torchrun's variables, and waits for them. Torch-free.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace dermsim {
+
+// Runs `argv` (argv[0] is ignored: the children run this same executable) as `nproc` ranks on
+// 127.0.0.1 with a free port for rank 0's store. When a rank fails, the others get `grace_seconds`
+// to notice and exit on their own (they do at their next collective), then are killed. Returns ""
+// when every rank succeeded, else which rank failed first and how ("rank 1 of 2 was killed by
+// signal 9 (Killed); ...").
+std::string run_local_ranks(int nproc, const std::vector<std::string>& argv,
+                            int grace_seconds = 10);
+
+// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
+int free_local_port();
+
+}  // namespace dermsim
