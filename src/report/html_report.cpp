@@ -18,6 +18,7 @@
 #include "metrics/calibration.h"
 #include "metrics/ranking.h"
 #include "report/svg_chart.h"
+#include "web/web_assets.h"
 
 namespace dermsim {
 namespace {
@@ -275,7 +276,9 @@ std::string write_html_report(const std::string& run_root, const std::string& sp
           split + "\ndermsim report --run " + html_escape(run_root) + "</pre>";
   html += "<p><small>dermsim commit " +
           html_escape(manifest["build"].value("dermsim_commit", "unknown")) +
-          ". Images: ISIC (CC BY-NC 4.0).</small></p></body></html>\n";
+          ". Images: ISIC (CC BY-NC 4.0).</small></p>";
+  // The interactive charts (web/src/report.js), inlined so the report stays one offline file.
+  html += "<script>" + std::string(report_script_js()) + "</script></body></html>\n";
   write_file_atomic(run.report(), html);
   return run.report();
 }

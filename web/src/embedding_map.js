@@ -32,10 +32,10 @@ export function renderEmbeddingMap(container, map) {
   const variance = map.explained_variance || [];
   const chartBox = el('div', { class: 'chart', role: 'img',
     'aria-label': `Embedding map: ${benign[0].length} benign and ${malignant[0].length} melanoma reference lesions` });
+  const queryKey = el('span', { hidden: true }, el('span', { class: 'swatch query' }), ' your image');
   const legend = el('p', { class: 'map-legend' },
     el('span', { class: 'swatch benign' }), ` benign (${benign[0].length})  `,
-    el('span', { class: 'swatch malignant' }), ` melanoma (${malignant[0].length})  `,
-    el('span', { class: 'swatch query' }), ' your image');
+    el('span', { class: 'swatch malignant' }), ` melanoma (${malignant[0].length})  `, queryKey);
   container.replaceChildren(chartBox, legend);
 
   const chart = new uPlot({
@@ -55,6 +55,7 @@ export function renderEmbeddingMap(container, map) {
     chart,
     setQuery(query) {
       chart.setData([null, benign, malignant, [[query.x], [query.y]]]);
+      queryKey.hidden = false;
     },
   };
 }

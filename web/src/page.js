@@ -11,6 +11,7 @@ import { renderThresholdExplorer } from './threshold_explorer.js';
 
 const $ = (id) => document.getElementById(id);
 let embeddingMap = null;
+let thresholdExplorer = null;
 let queryUrl = null;
 
 async function getJson(path) {
@@ -76,6 +77,7 @@ function renderPrediction(card, prediction) {
   if (prediction.saliency) $('saliency-image').src = prediction.saliency;
   $('neighbours').replaceChildren(...prediction.similar.map(renderNeighbour));
   $('result').hidden = false;
+  thresholdExplorer.setQueryProbability(prediction.probability);
   if (embeddingMap && prediction.map) embeddingMap.setQuery(prediction.map);
 }
 
@@ -132,10 +134,10 @@ async function main() {
     return;
   }
   renderModelCard(card);
-  wireUpload(card);
   const roc = card.validation_roc;
   const saved = indexForThreshold(roc, card.classifier.threshold);
-  renderThresholdExplorer($('threshold-explorer'), roc, { startIndex: saved, savedIndex: saved });
+  thresholdExplorer = renderThresholdExplorer($('threshold-explorer'), roc, { startIndex: saved, savedIndex: saved });
+  wireUpload(card);
   try {
     embeddingMap = renderEmbeddingMap($('embedding-map'), await getJson('/api/map'));
   } catch (error) {

@@ -16,6 +16,11 @@ export function operatingPoint(roc, index) {
   };
 }
 
+/** The decision rule of dermsim (metrics/ranking.h); a missing threshold calls nothing malignant. */
+export function isCalledMalignant(probability, threshold) {
+  return threshold !== null && Number.isFinite(threshold) && probability >= threshold;
+}
+
 /** The entry whose decisions equal "score >= t": the last one with threshold >= t. */
 export function indexForThreshold(roc, t) {
   let best = 0;

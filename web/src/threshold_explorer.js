@@ -2,7 +2,7 @@
 // sensitivity, specificity and confusion matrix that threshold had on validation.
 import uPlot from 'uplot';
 import { el } from './dom.js';
-import { describeOperatingPoint, formatThreshold, operatingPoint, percent } from './roc.js';
+import { describeOperatingPoint, formatThreshold, isCalledMalignant, operatingPoint, percent } from './roc.js';
 
 const kChartSize = { width: 420, height: 340 };
 
@@ -13,6 +13,7 @@ const kChartSize = { width: 420, height: 340 };
 export function renderThresholdExplorer(container, roc, { startIndex, savedIndex = null }) {
   const n = roc.threshold.length;
   let current = startIndex;
+  let queryProbability = null;  // the uploaded image's, once there is one
 
   const slider = el('input', {
     type: 'range', id: `${container.id}-slider`, min: 0, max: n - 1, step: 1, value: startIndex,
@@ -28,6 +29,7 @@ export function renderThresholdExplorer(container, roc, { startIndex, savedIndex
     el('tr', {}, el('th', { scope: 'row' }, 'melanoma'), cells.tp, cells.fn),
     el('tr', {}, el('th', { scope: 'row' }, 'benign'), cells.fp, cells.tn));
   const chartBox = el('div', { class: 'chart', role: 'img', 'aria-label': 'Validation ROC curve' });
+  container.classList.add('explorer');
   container.replaceChildren(chartBox, el('div', { class: 'explorer-controls' }, label, slider, readout, matrix));
 
   // A dot per marked point, drawn after the curve: the slider's (filled) and the saved one (ring).
@@ -62,7 +64,9 @@ export function renderThresholdExplorer(container, roc, { startIndex, savedIndex
     current = index;
     const p = operatingPoint(roc, index);
     readout.textContent = `Threshold ${formatThreshold(p.threshold)}: sensitivity ${percent(p.sensitivity)}, ` +
-      `specificity ${percent(p.specificity)}; ${describeOperatingPoint(p.sensitivity, p.specificity)}.`;
+      `specificity ${percent(p.specificity)}; ${describeOperatingPoint(p.sensitivity, p.specificity)}.` +
+      (queryProbability === null ? '' : ` Your image (P = ${queryProbability.toFixed(3)}) would be ` +
+        (isCalledMalignant(queryProbability, p.threshold) ? 'flagged.' : 'not flagged.'));
     slider.setAttribute('aria-valuetext', `threshold ${formatThreshold(p.threshold)}, ` +
       `sensitivity ${percent(p.sensitivity)}, specificity ${percent(p.specificity)}`);
     cells.tp.textContent = p.tp;
@@ -73,5 +77,12 @@ export function renderThresholdExplorer(container, roc, { startIndex, savedIndex
   }
   slider.addEventListener('input', () => show(Number(slider.value)));
   show(startIndex);
-  return { chart, slider };
+  return {
+    chart,
+    slider,
+    setQueryProbability(probability) {
+      queryProbability = probability;
+      show(current);
+    },
+  };
 }
