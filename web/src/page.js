@@ -26,8 +26,10 @@ function showError(message) {
   $('error').hidden = false;
 }
 
+// "0.830 (95 % CI 0.770–0.880)"; low and high are null where no interval was computed.
 function interval(metric) {
   if (!metric || !Number.isFinite(metric.value)) return '–';
+  if (!Number.isFinite(metric.low) || !Number.isFinite(metric.high)) return metric.value.toFixed(3);
   return `${metric.value.toFixed(3)} (95 % CI ${metric.low.toFixed(3)}–${metric.high.toFixed(3)})`;
 }
 
