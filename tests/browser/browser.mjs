@@ -9,7 +9,7 @@ const { chromium } = require('playwright-core');
 
 export async function launchBrowser() {
   return chromium.launch({
-    executablePath: process.env.DERMSIM_CHROMIUM || '/usr/bin/chromium',
+    executablePath: '/usr/bin/chromium',  // Debian's, installed by scripts/install-deps.sh
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
 }
