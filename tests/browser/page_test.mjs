@@ -1,13 +1,13 @@
 // The page of `dermsim serve` in chromium: upload a sample image, wait for the probability and the
 // neighbour thumbnails, compare them with what /api/predict answers for the same file, check the
-// charts were drawn and the console stayed clean, save a screenshot; then bad uploads must show
-// their error in the page.
-//   node page_test.mjs --binary dermsim --run RUN --image IMAGE.jpg --out DIR
+// charts were drawn and the console stayed clean, save a screenshot; a second image dropped on the
+// page replaces the result; then bad uploads must show their error in the page.
+//   node page_test.mjs --binary dermsim --run RUN --image IMAGE.jpg --dropped OTHER.jpg --out DIR
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { chartPixels, check, collectErrors, launchBrowser, parseArgs, runTest, startServe } from './browser.mjs';
 
-const args = parseArgs(['binary', 'run', 'image', 'out']);
+const args = parseArgs(['binary', 'run', 'image', 'dropped', 'out']);
 const kMaxUploadMb = 1;  // small, so the oversized upload below stays small too
 
 async function predictDirectly(url, imageBytes) {
@@ -44,6 +44,18 @@ async function uploadAndCheck(page, url) {
   check(await page.isVisible('#saliency-image'), 'saliency overlay shown');
 }
 
+// Drops the file on the drop zone as a user dragging it from a file manager would.
+async function dropFile(page, path) {
+  const transfer = await page.evaluateHandle(({ name, base64 }) => {
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    const data = new DataTransfer();
+    data.items.add(new File([bytes], name, { type: 'image/jpeg' }));
+    return data;
+  }, { name: basename(path), base64: readFileSync(path).toString('base64') });
+  await page.dispatchEvent('#drop-zone', 'dragover', { dataTransfer: transfer });
+  await page.dispatchEvent('#drop-zone', 'drop', { dataTransfer: transfer });
+}
+
 async function badUploadShowsError(page, file, expectedStatuses) {
   await page.setInputFiles('#image-input', file);
   await page.waitForSelector('#error:not([hidden])');
@@ -71,6 +83,12 @@ await runTest('page_test', async () => {
     check(mapAfter.dark > mapBefore.dark + 50, `query placed on the map (${mapBefore.dark} -> ${mapAfter.dark} dark pixels)`);
     check(errors.length === 0, `console errors: ${errors.join('; ')}`);
     await page.screenshot({ path: join(args.out, 'page-after-upload.png'), fullPage: true });
+
+    const dropped = await predictDirectly(server.url, readFileSync(args.dropped));
+    await dropFile(page, args.dropped);
+    await page.waitForFunction((p) => document.getElementById('probability').dataset.value === String(p),
+                               dropped.probability);
+    check((await page.textContent('#status')).includes(basename(args.dropped)), 'the dropped file was analysed');
 
     const text = Buffer.from('not an image at all\n');
     await badUploadShowsError(page, { name: 'notes.txt', mimeType: 'text/plain', buffer: text }, [400, 415]);
