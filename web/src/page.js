@@ -80,7 +80,7 @@ function renderPrediction(card, prediction) {
   $('neighbours').replaceChildren(...prediction.similar.map(renderNeighbour));
   $('result').hidden = false;
   thresholdExplorer.setQueryProbability(prediction.probability);
-  if (embeddingMap && prediction.map) embeddingMap.setQuery(prediction.map);
+  if (embeddingMap && prediction.map) embeddingMap.setQuery(prediction.map, prediction.similar.map((n) => n.image));
 }
 
 async function predict(card, file) {
