@@ -63,7 +63,6 @@ export function renderEmbeddingMap(container, map) {
   }, [null, benign, malignant, [[], []], [[], []]], chartBox);
 
   return {
-    chart,
     setQuery(query, neighbourImages) {
       const near = neighbourImages.map((image) => byImage.get(image)).filter(Boolean);
       chart.setData([null, benign, malignant, [near.map((p) => p.x), near.map((p) => p.y)], [[query.x], [query.y]]]);

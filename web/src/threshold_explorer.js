@@ -8,7 +8,8 @@ const kChartSize = { width: 420, height: 340 };
 
 /**
  * Renders into `container`. `startIndex`: the ROC entry the slider starts at (the saved threshold).
- * `savedIndex` (optional) marks the model's own threshold on the curve.
+ * `savedIndex` (optional) marks the model's own threshold on the curve. Returns
+ * { setQueryProbability(p) }, after which the readout also says how p fares at each threshold.
  */
 export function renderThresholdExplorer(container, roc, { startIndex, savedIndex = null }) {
   const n = roc.threshold.length;
@@ -78,8 +79,6 @@ export function renderThresholdExplorer(container, roc, { startIndex, savedIndex
   slider.addEventListener('input', () => show(Number(slider.value)));
   show(startIndex);
   return {
-    chart,
-    slider,
     setQueryProbability(probability) {
       queryProbability = probability;
       show(current);
