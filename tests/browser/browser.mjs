@@ -66,6 +66,29 @@ export async function startServe(binary, run, extraArgs = []) {
   };
 }
 
+/** Opens `url` in a fresh chromium page, runs body(page, errors) and closes the browser. */
+export async function withPage(url, body) {
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const errors = collectErrors(page);
+    await page.goto(url);
+    await body(page, errors);
+  } finally {
+    await browser.close();
+  }
+}
+
+/** Runs body(server) with `dermsim serve` up, and stops it afterwards. */
+export async function withServe(binary, run, extraArgs, body) {
+  const server = await startServe(binary, run, extraArgs);
+  try {
+    await body(server);
+  } finally {
+    await server.stop();
+  }
+}
+
 /** Runs `body` and exits non-zero with the error when it throws (CTest reads the exit code). */
 export async function runTest(name, body) {
   try {

@@ -1,7 +1,7 @@
 // The page with the keyboard only: Tab reaches the labelled file picker, Space opens it, the result
 // arrives, and Tab reaches the threshold slider, which the arrow keys move.
 //   node keyboard_test.mjs --binary dermsim --run RUN --image IMAGE.jpg
-import { check, collectErrors, launchBrowser, parseArgs, runTest, startServe } from './browser.mjs';
+import { check, parseArgs, runTest, withPage, withServe } from './browser.mjs';
 
 const args = parseArgs(['binary', 'run', 'image']);
 
@@ -14,33 +14,26 @@ async function tabTo(page, id) {
   throw new Error(`check failed: 20 presses of Tab never reached #${id}`);
 }
 
-await runTest('keyboard_test', async () => {
-  const server = await startServe(args.binary, args.run);
-  const browser = await launchBrowser();
-  try {
-    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    const errors = collectErrors(page);
-    await page.goto(server.url);
-    await page.waitForSelector('#threshold-explorer input[type=range]');
+async function checkKeyboardOnly(page, errors) {
+  await page.waitForSelector('#threshold-explorer input[type=range]');
 
-    await tabTo(page, 'image-input');
-    const label = await page.evaluate(() => [...document.activeElement.labels].map((l) => l.textContent).join());
-    check(/choose a dermoscopic image/i.test(label), `the file picker is labelled ("${label}")`);
-    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Space')]);
-    await chooser.setFiles(args.image);
-    await page.waitForSelector('#result:not([hidden])');
-    await page.waitForFunction(() => document.querySelectorAll('#neighbours li img[alt]').length === 8);
+  await tabTo(page, 'image-input');
+  const label = await page.evaluate(() => [...document.activeElement.labels].map((l) => l.textContent).join());
+  check(/choose a dermoscopic image/i.test(label), `the file picker is labelled ("${label}")`);
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Space')]);
+  await chooser.setFiles(args.image);
+  await page.waitForSelector('#result:not([hidden])');
+  await page.waitForFunction(() => document.querySelectorAll('#neighbours li img[alt]').length === 8);
 
-    await tabTo(page, 'threshold-explorer-slider');
-    const readout = '#threshold-explorer .readout';
-    const before = await page.textContent(readout);
-    await page.keyboard.press('Home');
-    const atHome = await page.textContent(readout);
-    check(atHome !== before && /sensitivity 0 %, specificity 100 %/.test(atHome),
-          `Home moves the slider to "nothing called malignant" ("${before}" -> "${atHome}")`);
-    check(errors.length === 0, `console errors: ${errors.join('; ')}`);
-  } finally {
-    await browser.close();
-    await server.stop();
-  }
-});
+  await tabTo(page, 'threshold-explorer-slider');
+  const readout = '#threshold-explorer .readout';
+  const before = await page.textContent(readout);
+  await page.keyboard.press('Home');
+  const atHome = await page.textContent(readout);
+  check(atHome !== before && /sensitivity 0 %, specificity 100 %/.test(atHome),
+        `Home moves the slider to "nothing called malignant" ("${before}" -> "${atHome}")`);
+  check(errors.length === 0, `console errors: ${errors.join('; ')}`);
+}
+
+await runTest('keyboard_test', () => withServe(args.binary, args.run, [],
+  (server) => withPage(server.url, checkKeyboardOnly)));

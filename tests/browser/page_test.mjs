@@ -5,7 +5,7 @@
 //   node page_test.mjs --binary dermsim --run RUN --image IMAGE.jpg --dropped OTHER.jpg --out DIR
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { chartPixels, check, collectErrors, launchBrowser, parseArgs, runTest, startServe } from './browser.mjs';
+import { chartPixels, check, parseArgs, runTest, withPage, withServe } from './browser.mjs';
 
 const args = parseArgs(['binary', 'run', 'image', 'dropped', 'out']);
 const kMaxUploadMb = 1;  // small, so the oversized upload below stays small too
@@ -65,43 +65,37 @@ async function badUploadShowsError(page, file, expectedStatuses) {
   await page.evaluate(() => { document.getElementById('error').hidden = true; });
 }
 
-await runTest('page_test', async () => {
-  const server = await startServe(args.binary, args.run, ['--max-upload-mb', String(kMaxUploadMb)]);
-  const browser = await launchBrowser();
-  try {
-    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    const errors = collectErrors(page);
-    await page.goto(server.url);
-    await page.waitForSelector('#embedding-map canvas');
-    const rocPixels = await chartPixels(page, '#threshold-explorer');
-    check(rocPixels.blue > 200, `ROC curve drawn (${JSON.stringify(rocPixels)})`);
-    const mapBefore = await chartPixels(page, '#embedding-map');
-    check(mapBefore.blue > 200 && mapBefore.red > 50, `reference points drawn (${JSON.stringify(mapBefore)})`);
+async function checkPage(server, page, errors) {
+  await page.waitForSelector('#embedding-map canvas');
+  const rocPixels = await chartPixels(page, '#threshold-explorer');
+  check(rocPixels.blue > 200, `ROC curve drawn (${JSON.stringify(rocPixels)})`);
+  const mapBefore = await chartPixels(page, '#embedding-map');
+  check(mapBefore.blue > 200 && mapBefore.red > 50, `reference points drawn (${JSON.stringify(mapBefore)})`);
 
-    await uploadAndCheck(page, server.url);
-    const mapAfter = await chartPixels(page, '#embedding-map');
-    check(mapAfter.dark > mapBefore.dark + 50, `query placed on the map (${mapBefore.dark} -> ${mapAfter.dark} dark pixels)`);
-    check(errors.length === 0, `console errors: ${errors.join('; ')}`);
-    await page.screenshot({ path: join(args.out, 'page-after-upload.png'), fullPage: true });
+  await uploadAndCheck(page, server.url);
+  const mapAfter = await chartPixels(page, '#embedding-map');
+  check(mapAfter.dark > mapBefore.dark + 50, `query placed on the map (${mapBefore.dark} -> ${mapAfter.dark} dark pixels)`);
+  check(errors.length === 0, `console errors: ${errors.join('; ')}`);
+  await page.screenshot({ path: join(args.out, 'page-after-upload.png'), fullPage: true });
 
-    const dropped = await predictDirectly(server.url, readFileSync(args.dropped));
-    await dropFile(page, args.dropped);
-    await page.waitForFunction((p) => document.getElementById('probability').dataset.value === String(p),
-                               dropped.probability);
-    check((await page.textContent('#status')).includes(basename(args.dropped)), 'the dropped file was analysed');
+  const dropped = await predictDirectly(server.url, readFileSync(args.dropped));
+  await dropFile(page, args.dropped);
+  await page.waitForFunction((p) => document.getElementById('probability').dataset.value === String(p),
+                             dropped.probability);
+  check((await page.textContent('#status')).includes(basename(args.dropped)), 'the dropped file was analysed');
 
-    const text = Buffer.from('not an image at all\n');
-    await badUploadShowsError(page, { name: 'notes.txt', mimeType: 'text/plain', buffer: text }, [400, 415]);
-    const truncated = readFileSync(args.image).subarray(0, 600);
-    await badUploadShowsError(page, { name: 'truncated.jpg', mimeType: 'image/jpeg', buffer: truncated }, [400]);
-    const huge = Buffer.alloc((kMaxUploadMb + 1) << 20, 0xff);
-    await badUploadShowsError(page, { name: 'huge.jpg', mimeType: 'image/jpeg', buffer: huge }, [413]);
-    await page.screenshot({ path: join(args.out, 'page-error.png') });
-    // Chromium logs each refused request ("Failed to load resource"); nothing else may appear.
-    const unexpected = errors.filter((e) => !/Failed to load resource.*status of 4\d\d/.test(e));
-    check(unexpected.length === 0, `console errors after bad uploads: ${unexpected.join('; ')}`);
-  } finally {
-    await browser.close();
-    await server.stop();
-  }
-});
+  const text = Buffer.from('not an image at all\n');
+  await badUploadShowsError(page, { name: 'notes.txt', mimeType: 'text/plain', buffer: text }, [400, 415]);
+  const truncated = readFileSync(args.image).subarray(0, 600);
+  await badUploadShowsError(page, { name: 'truncated.jpg', mimeType: 'image/jpeg', buffer: truncated }, [400]);
+  const huge = Buffer.alloc((kMaxUploadMb + 1) << 20, 0xff);
+  await badUploadShowsError(page, { name: 'huge.jpg', mimeType: 'image/jpeg', buffer: huge }, [413]);
+  await page.screenshot({ path: join(args.out, 'page-error.png') });
+  // Chromium logs each refused request ("Failed to load resource"); nothing else may appear.
+  const unexpected = errors.filter((e) => !/Failed to load resource.*status of 4\d\d/.test(e));
+  check(unexpected.length === 0, `console errors after bad uploads: ${unexpected.join('; ')}`);
+}
+
+const serveArgs = ['--max-upload-mb', String(kMaxUploadMb)];
+await runTest('page_test', () => withServe(args.binary, args.run, serveArgs,
+  (server) => withPage(server.url, (page, errors) => checkPage(server, page, errors))));
