@@ -18,12 +18,11 @@ PACKAGES=(
 # Debian ships npm apart from nodejs; NodeSource's nodejs carries its own (and conflicts with Debian's).
 command -v npm >/dev/null || PACKAGES+=(npm)
 
-# The page's npm packages, pinned by web/package-lock.json; npm ci leaves node_modules/.package-lock.json
-# newer than the lock file, so this runs again only when the lock file changes.
+# The page's npm packages, pinned by web/package-lock.json: npm ci only when node_modules differs.
 install_web_packages() {
   local web
   web="$(cd "$(dirname "${BASH_SOURCE[0]}")/../web" && pwd)"
-  if [ ! "$web/node_modules/.package-lock.json" -nt "$web/package-lock.json" ]; then
+  if ! node "$web/installed.mjs" 2>/dev/null; then
     echo "install-deps: npm ci in $web"
     (cd "$web" && npm ci --no-audit --no-fund)
   fi

@@ -2,10 +2,10 @@
 // writes them as a C++ source that embeds both (src/web/web_assets.h), so the binary needs no files
 // beside it and nothing is fetched at view time.
 //   node build.mjs --out DIR  ->  DIR/page.html, DIR/report.js, DIR/web_assets.cpp
-import { build } from 'esbuild';
-import { mkdirSync, readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installedMismatch } from './installed.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outIndex = process.argv.indexOf('--out');
@@ -14,24 +14,6 @@ if (outIndex < 0 || !process.argv[outIndex + 1]) {
   process.exit(2);
 }
 const outDir = process.argv[outIndex + 1];
-
-// npm ci writes node_modules/.package-lock.json; older than the lock file means the installed
-// packages are not the pinned ones.
-function checkInstalled() {
-  const lock = join(here, 'package-lock.json');
-  const installed = join(here, 'node_modules', '.package-lock.json');
-  let stale;
-  try {
-    stale = statSync(installed).mtimeMs < statSync(lock).mtimeMs;
-  } catch {
-    stale = true;
-  }
-  if (stale) {
-    console.error(`${installed}: missing or older than ${lock}; run \`bash scripts/install-deps.sh\` ` +
-                  '(it runs npm ci in web/)');
-    process.exit(1);
-  }
-}
 
 async function bundle(entry) {
   const result = await build({
@@ -68,7 +50,12 @@ function writeAtomic(path, text) {
   renameSync(path + '.tmp', path);
 }
 
-checkInstalled();
+const mismatch = installedMismatch();
+if (mismatch) {
+  console.error(mismatch);
+  process.exit(1);
+}
+const { build } = await import('esbuild');  // only once it is known to be the pinned one
 const pageScript = await bundle('page.js');
 const reportScript = await bundle('report.js');
 requireInlineable('page.js', pageScript);
@@ -89,4 +76,5 @@ writeAtomic(join(outDir, 'web_assets.cpp'),
   'std::string_view report_script_js() {\n' +
   '  return {reinterpret_cast<const char*>(kReportScript), sizeof kReportScript};\n}\n\n' +
   '}  // namespace dermsim\n');
-console.log(`web: page.html ${pageHtml.length} bytes, report.js ${reportScript.length} bytes -> ${outDir}`);
+const bytes = (text) => Buffer.byteLength(text, 'utf8');
+console.log(`web: page.html ${bytes(pageHtml)} bytes, report.js ${bytes(reportScript)} bytes -> ${outDir}`);
