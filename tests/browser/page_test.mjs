@@ -58,11 +58,14 @@ async function dropFile(page, path) {
 
 async function badUploadShowsError(page, file, expectedStatuses) {
   await page.setInputFiles('#image-input', file);
-  await page.waitForSelector('#error:not([hidden])');
+  await page.waitForFunction((name) => {
+    const error = document.getElementById('error');
+    return !error.hidden && error.textContent.includes(name);
+  }, file.name);
   const message = await page.textContent('#error');
-  check(expectedStatuses.some((status) => message.includes(`(${status})`)) && message.includes(file.name),
+  check(expectedStatuses.some((status) => message.includes(`(${status})`)),
         `error for ${file.name}: "${message}", expected status ${expectedStatuses.join(' or ')}`);
-  await page.evaluate(() => { document.getElementById('error').hidden = true; });
+  check(!(await page.isVisible('#result')), `no earlier result is shown beside the error for ${file.name}`);
 }
 
 async function checkPage(server, page, errors) {

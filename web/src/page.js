@@ -84,7 +84,9 @@ function renderPrediction(card, prediction) {
 }
 
 async function predict(card, file) {
+  // Whatever was shown belongs to the previous file: hidden until this one has its answer.
   $('error').hidden = true;
+  $('result').hidden = true;
   $('status').textContent = `Analysing ${file.name}…`;
   const form = new FormData();
   form.append('image', file);
