@@ -1,6 +1,7 @@
 // Nearest neighbours: float32 dot products of a block of queries against every reference row by
 // one sgemm give approximate squared distances; every row that can still be among the k nearest
 // (within a rounding bound of the k-th) gets its exact double distance, and those are ranked.
+// A handful of queries (a server request) skip the product: the exact loop alone is faster there.
 #include "classify/neighbours.h"
 
 #include <cblas.h>
@@ -8,7 +9,6 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
-#include <limits>
 #include <stdexcept>
 
 #include "common/parallel_for.h"
@@ -20,6 +20,9 @@ namespace {
 // Queries per sgemm: 64 x 33k products are 8.5 MB, so one block's products stay in the last-level
 // cache while their rows are selected.
 constexpr size_t kQueryBlock = 64;
+// Below this many queries the exact loop alone is faster: the product's fixed costs (every
+// reference's norm, the candidate pass) are a full pass over the references themselves.
+constexpr size_t kMinQueriesForProduct = 8;
 
 struct ReferenceNorms {
   std::vector<double> squared;  // |r_i|^2 in double
@@ -42,6 +45,21 @@ bool nearer(const Neighbour& a, const Neighbour& b) {
   return a.distance < b.distance || (a.distance == b.distance && a.index < b.index);
 }
 
+// Exact distances of the rows `keep` accepts (about `expected` of them), the `top` nearest first.
+template <typename Keep>
+std::vector<Neighbour> rank_exactly(const Embeddings& reference, const float* query, size_t top,
+                                    size_t expected, Keep keep) {
+  std::vector<Neighbour> candidates;
+  candidates.reserve(expected);
+  for (size_t i = 0; i < reference.size(); ++i)
+    if (keep(i)) candidates.push_back({i, std::sqrt(squared_distance(query, reference.row(i), reference.dim))});
+  top = std::min(top, candidates.size());
+  std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(top),
+                    candidates.end(), nearer);
+  candidates.resize(top);
+  return candidates;
+}
+
 // The k nearest of one query from its float dot products with every reference row. A float dot
 // product of length dim is within dim * FLT_EPSILON/2 * |q| |r| of the exact one (any summation
 // order), so the approximate squared distance is within beta = dim * FLT_EPSILON * |q| |r| of the
@@ -53,31 +71,32 @@ std::vector<Neighbour> select_nearest(const Embeddings& reference, const Referen
                                       const std::vector<std::string>* reference_groups,
                                       const std::string* exclude_group) {
   const bool exclude = reference_groups != nullptr && exclude_group != nullptr && !exclude_group->empty();
+  auto eligible = [&](size_t i) { return !exclude || (*reference_groups)[i] != *exclude_group; };
   double query_squared = 0;
   for (int d = 0; d < reference.dim; ++d) query_squared += double(query[d]) * query[d];
-  std::vector<std::pair<double, size_t>> approximate;
-  approximate.reserve(reference.size());
+  auto approximate = [&](size_t i) { return query_squared + norms.squared[i] - 2.0 * dots[i]; };
+  // The k smallest approximate values in a max-heap: most rows fail one comparison.
+  std::vector<double> heap;
+  heap.reserve(static_cast<size_t>(k));
+  size_t count = 0;
   for (size_t i = 0; i < reference.size(); ++i) {
-    if (exclude && (*reference_groups)[i] == *exclude_group) continue;
-    approximate.push_back({query_squared + norms.squared[i] - 2.0 * dots[i], i});
+    if (!eligible(i)) continue;
+    ++count;
+    const double a = approximate(i);
+    if (heap.size() < static_cast<size_t>(k)) {
+      heap.push_back(a);
+      std::push_heap(heap.begin(), heap.end());
+    } else if (a < heap.front()) {
+      std::pop_heap(heap.begin(), heap.end());
+      heap.back() = a;
+      std::push_heap(heap.begin(), heap.end());
+    }
   }
-  const size_t top = std::min(static_cast<size_t>(k), approximate.size());
-  if (top == 0) return {};
-  double cutoff = std::numeric_limits<double>::infinity();
-  if (top < approximate.size()) {
-    std::nth_element(approximate.begin(), approximate.begin() + static_cast<std::ptrdiff_t>(top - 1),
-                     approximate.end());
-    const double beta = reference.dim * double(FLT_EPSILON) * std::sqrt(query_squared) * norms.max_norm;
-    cutoff = approximate[top - 1].first + 4.0 * beta + 1e-12 * (query_squared + 1.0);
-  }
-  std::vector<Neighbour> candidates;
-  for (const auto& [value, i] : approximate)
-    if (value <= cutoff)
-      candidates.push_back({i, std::sqrt(squared_distance(query, reference.row(i), reference.dim))});
-  std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(top),
-                    candidates.end(), nearer);
-  candidates.resize(top);
-  return candidates;
+  if (count <= static_cast<size_t>(k)) return rank_exactly(reference, query, count, count, eligible);
+  const double beta = reference.dim * double(FLT_EPSILON) * std::sqrt(query_squared) * norms.max_norm;
+  const double cutoff = heap.front() + 4.0 * beta + 1e-12 * (query_squared + 1.0);
+  return rank_exactly(reference, query, static_cast<size_t>(k), 2 * static_cast<size_t>(k),
+                      [&](size_t i) { return eligible(i) && approximate(i) <= cutoff; });
 }
 
 }  // namespace
@@ -117,6 +136,16 @@ std::vector<std::vector<Neighbour>> nearest_neighbours_batch(
   const size_t n = reference.size();
   if (n == 0 || k == 0 || queries.size() == 0) return out;
 
+  if (queries.size() < kMinQueriesForProduct) {
+    for (size_t q = 0; q < queries.size(); ++q) {
+      const std::string* group = query_groups ? &(*query_groups)[q] : nullptr;
+      const bool exclude = reference_groups != nullptr && group != nullptr && !group->empty();
+      out[q] = rank_exactly(reference, queries.row(q), static_cast<size_t>(k), n, [&](size_t i) {
+        return !exclude || (*reference_groups)[i] != *group;
+      });
+    }
+    return out;
+  }
   const ReferenceNorms norms = reference_norms(reference);
   const int dim = reference.dim;
   std::vector<float> dots(std::min(kQueryBlock, queries.size()) * n);

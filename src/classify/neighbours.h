@@ -1,7 +1,8 @@
 // The one nearest-neighbour search on embeddings (Euclidean over the reference rows): the kNN
 // classifier, similar-case retrieval, the retrieval metrics and the server all rank through it.
 // Many queries at once are one matrix product (BLAS sgemm) that picks candidates; the candidates'
-// distances are then computed exactly, so the answer is that of a brute-force double loop.
+// distances are then computed exactly, so the answer is that of a brute-force double loop (which
+// is what runs for fewer than 8 queries).
 #pragma once
 
 #include <cstddef>
