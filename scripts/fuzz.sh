@@ -13,7 +13,7 @@ RSS_LIMIT_MB=${FUZZ_RSS_LIMIT_MB:-2048}
 
 # max_len per target: large enough for a realistic input of that kind, small enough to stay fast.
 declare -A MAX_LEN=([csv]=4096 [metadata]=4096 [decode]=16384 [classifier_json]=4096 [image_cache]=16384
-                  [model_card]=4096)
+                  [model_card]=4096 [reference_index]=8192)
 
 if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
   CC=clang CXX=clang++ cmake -S . -B "$BUILD_DIR" -DDERMSIM_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -21,7 +21,7 @@ fi
 cmake --build "$BUILD_DIR" -j "$(nproc)" >/dev/null
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(csv metadata decode classifier_json image_cache model_card)
+[ ${#targets[@]} -gt 0 ] || targets=(csv metadata decode classifier_json image_cache model_card reference_index)
 for name in "${targets[@]}"; do
   seeds=fuzz/corpus/$name
   found=$BUILD_DIR/corpus/$name

@@ -8,6 +8,8 @@ PACKAGES=(
   build-essential cmake git pkg-config
   libtorch-dev                  # LibTorch 1.13 (CPU, oneDNN)
   libopenblas0-openmp           # fast BLAS behind libtorch's matmul (kNN, linear layers)
+  libblas-dev                   # cblas.h + libblas.so (-> OpenBLAS) for the neighbour search's sgemm
+  libcpp-httplib-dev            # dermsim serve (pulls libssl-dev, zlib1g-dev, libbrotli-dev)
   libturbojpeg0-dev libpng-dev  # image decoding
   libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev

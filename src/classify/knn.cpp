@@ -53,9 +53,7 @@ void KnnClassifier::fit(const Embeddings& x, const std::vector<int>& y) {
   train_y_ = y;
 }
 
-double KnnClassifier::proba_one(const float* query, const std::vector<std::string>* train_groups,
-                                const std::string* exclude_group) const {
-  const auto neighbours = nearest_neighbours(train_x_, query, k_, train_groups, exclude_group);
+double KnnClassifier::vote(const std::vector<Neighbour>& neighbours) const {
   if (neighbours.empty()) return 0.5;
 
   bool any_exact = false;
@@ -76,8 +74,8 @@ std::vector<double> KnnClassifier::predict_proba(const Embeddings& x) const {
   check_embeddings(x, "KnnClassifier::predict_proba");
   if (x.dim != train_x_.dim)
     throw std::invalid_argument("KnnClassifier::predict_proba: dim mismatch");
-  std::vector<double> out(x.size());
-  for (size_t i = 0; i < x.size(); ++i) out[i] = proba_one(x.row(i), nullptr, nullptr);
+  std::vector<double> out;
+  for (const auto& neighbours : nearest_neighbours_batch(train_x_, x, k_)) out.push_back(vote(neighbours));
   return out;
 }
 
@@ -91,9 +89,9 @@ std::vector<double> KnnClassifier::predict_proba_excluding_groups(
       train_groups.size() != train_y_.size()) {
     throw std::invalid_argument("KnnClassifier::predict_proba_excluding_groups: size mismatch");
   }
-  std::vector<double> out(x.size());
-  for (size_t i = 0; i < x.size(); ++i)
-    out[i] = proba_one(x.row(i), &train_groups, &query_groups[i]);
+  std::vector<double> out;
+  for (const auto& neighbours : nearest_neighbours_batch(train_x_, x, k_, &train_groups, &query_groups))
+    out.push_back(vote(neighbours));
   return out;
 }
 

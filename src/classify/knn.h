@@ -1,11 +1,13 @@
 // k-nearest-neighbour classifier on embeddings: Euclidean distance, optionally 1/d weighted with
-// sklearn KNeighborsClassifier(weights='distance') semantics. Brute force: a few thousand rows.
+// sklearn KNeighborsClassifier(weights='distance') semantics, searched by classify/neighbours
+// (one matrix product for all queries).
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "classify/classifier.h"
+#include "classify/neighbours.h"
 
 namespace dermsim {
 
@@ -36,8 +38,8 @@ class KnnClassifier : public EmbeddingClassifier {
   static KnnClassifier from_json(const nlohmann::json& j);
 
  private:
-  double proba_one(const float* query, const std::vector<std::string>* train_groups,
-                   const std::string* exclude_group) const;
+  // The weighted malignant fraction of one query's neighbours (0.5 when it has none).
+  double vote(const std::vector<Neighbour>& neighbours) const;
 
   int k_;
   bool distance_weighted_;

@@ -10,6 +10,11 @@
 
 namespace dermsim {
 
+nlohmann::json to_json(const ValidationCurve& curve) {
+  return {{"threshold", curve.thresholds}, {"tpr", curve.tpr}, {"fpr", curve.fpr},
+          {"positives", curve.positives}, {"negatives", curve.negatives}};
+}
+
 nlohmann::json to_json(const ModelCard& card) {
   nlohmann::json j = {{"classifier", card.classifier ? card.classifier->to_json() : nlohmann::json{{"type", "head"}}},
           {"classifier_description", card.description},
@@ -18,10 +23,28 @@ nlohmann::json to_json(const ModelCard& card) {
           {"validation_auc", card.validation_auc},
           {"tta", card.tta},
           {"checkpoint", "best"},
+          {"validation_roc", to_json(card.validation)},
+          {"validation_at_threshold", {{"sensitivity", card.validation.sensitivity},
+                                       {"specificity", card.validation.specificity}}},
           {"made_from", {{"checkpoint-best.pt", card.checkpoint_id}}}};
   if (card.metadata) j["metadata"] = card.metadata->to_json();
   return j;
 }
+
+namespace {
+
+void read_validation_curve(const nlohmann::json& j, ValidationCurve& curve) {
+  const auto& roc = j.at("validation_roc");
+  curve.thresholds = roc.at("threshold").get<std::vector<double>>();
+  curve.tpr = roc.at("tpr").get<std::vector<double>>();
+  curve.fpr = roc.at("fpr").get<std::vector<double>>();
+  curve.positives = roc.at("positives");
+  curve.negatives = roc.at("negatives");
+  curve.sensitivity = j.at("validation_at_threshold").at("sensitivity");
+  curve.specificity = j.at("validation_at_threshold").at("specificity");
+}
+
+}  // namespace
 
 ModelCard load_model_card(const RunDir& run, const std::string& checkpoint_id) {
   const std::string path = run.model_card();
@@ -47,9 +70,13 @@ ModelCard load_model_card(const RunDir& run, const std::string& checkpoint_id) {
     card.validation_auc = j.value("validation_auc", 0.0);
     card.tta = j.value("tta", 1);
     if (j.contains("metadata")) card.metadata = MetadataEncoder::from_json(j.at("metadata"), path);
+    if (j.contains("validation_roc")) read_validation_curve(j, card.validation);
   } catch (const nlohmann::json::exception& e) {
     throw UserError(path + ": malformed model card (" + e.what() + "); " + remedy);
   }
+  const ValidationCurve& v = card.validation;
+  if (v.tpr.size() != v.thresholds.size() || v.fpr.size() != v.thresholds.size())
+    throw UserError(path + ": malformed model card (validation_roc arrays of different lengths); " + remedy);
   if (!std::isfinite(card.threshold) || card.tta < 1 || card.tta > 8)
     throw UserError(path + ": malformed model card (threshold or tta out of range); " + remedy);
   card.checkpoint_id = checkpoint_id;

@@ -15,6 +15,13 @@
 
 namespace dermsim {
 
+// What the thresholds meant on validation: the page's threshold explorer slides along this curve.
+struct ValidationCurve {
+  std::vector<double> thresholds, tpr, fpr;  // one per distinct validation score, highest first
+  long positives = 0, negatives = 0;
+  double sensitivity = 0, specificity = 0;   // at the card's threshold
+};
+
 struct ModelCard {
   std::unique_ptr<EmbeddingClassifier> classifier;  // null when the chosen one is the joint head
   std::string description;
@@ -24,9 +31,12 @@ struct ModelCard {
   int tta = 1;
   std::string checkpoint_id;  // identity of the checkpoint-best.pt it was fitted on
   std::optional<MetadataEncoder> metadata;  // set when the classifier reads age, sex and site too
+  ValidationCurve validation;  // empty in cards written before it was recorded
 };
 
 nlohmann::json to_json(const ModelCard& card);
+// {"threshold": [...], "tpr": [...], "fpr": [...], "positives": P, "negatives": N}
+nlohmann::json to_json(const ValidationCurve& curve);
 
 // Reads RUN/model.json and checks that it belongs to the checkpoint with identity `checkpoint_id`
 // (TrainedNet::checkpoint_id). A missing, malformed or stale card throws UserError naming the file

@@ -1,5 +1,8 @@
-// The one nearest-neighbour search on embeddings (brute-force Euclidean over the reference rows):
-// the kNN classifier, similar-case retrieval and the retrieval metrics all rank through it.
+// The one nearest-neighbour search on embeddings (Euclidean over the reference rows): the kNN
+// classifier, similar-case retrieval, the retrieval metrics and the server all rank through it.
+// Many queries at once are one matrix product (BLAS sgemm) that picks candidates; the candidates'
+// distances are then computed exactly, so the answer is that of a brute-force double loop (which
+// is what runs for fewer than 8 queries).
 #pragma once
 
 #include <cstddef>
@@ -15,9 +18,16 @@ struct Neighbour {
   double distance;  // Euclidean
 };
 
-// The min(k, eligible) nearest reference rows to query (query has reference.dim floats), nearest
-// first, ties in distance by lower index. When both reference_groups and exclude_group are given,
-// rows whose group equals *exclude_group are skipped (a query's own patient). k < 0 is an error.
+// For each query row: the min(k, eligible) nearest reference rows, nearest first, ties in distance
+// by lower index. When both reference_groups and query_groups are given (one entry per reference
+// row and per query row), reference rows whose group equals the query's are skipped (a query's own
+// patient; an empty query group excludes nothing). k < 0 or mismatched sizes is an error.
+std::vector<std::vector<Neighbour>> nearest_neighbours_batch(
+    const Embeddings& reference, const Embeddings& queries, int k,
+    const std::vector<std::string>* reference_groups = nullptr,
+    const std::vector<std::string>* query_groups = nullptr, int threads = 0);
+
+// One query (reference.dim floats): the same search. exclude_group as one query's group.
 std::vector<Neighbour> nearest_neighbours(
     const Embeddings& reference, const float* query, int k,
     const std::vector<std::string>* reference_groups = nullptr,

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   dermsim::cli::add_score_command(app);
   dermsim::cli::add_report_command(app);
   dermsim::cli::add_explain_command(app);
+  dermsim::cli::add_serve_command(app);
   if (argc == 1) {  // a bare `dermsim`: show the commands rather than only "a subcommand is required"
     std::fputs(app.help().c_str(), stderr);
     return 1;

@@ -7,6 +7,7 @@
 #include "classify/neighbours.h"
 #include "cli/commands.h"
 #include "inference/run_model.h"
+#include "inference/run_reference_index.h"
 #include "common/error.h"
 
 namespace dermsim::cli {
@@ -27,10 +28,10 @@ void run_similar(const SimilarArgs& args) {
   const std::string patient = args.patient.empty() ? query_image.patient : args.patient;
   std::vector<const uint8_t*> query_pixels{query_image.image.pixels.data()};
 
-  const EmbedResult query = embed_pixels(model, query_pixels, size, 1);
-  const PartEmbeddings reference = embed_part(model, data, Part::kTrain, 1, false);
+  const ReferenceIndex reference = load_reference_index(data, model);
+  const EmbedResult query = embed_pixels(model, query_pixels, size, reference.tta);
   std::vector<Neighbour> neighbours =
-      nearest_neighbours(reference.x, query.embeddings.row(0), args.k, &reference.groups,
+      nearest_neighbours(reference.embeddings, query.embeddings.row(0), args.k, &reference.patients,
                          patient.empty() ? nullptr : &patient);
 
   nlohmann::json out = nlohmann::json::array();
@@ -43,8 +44,7 @@ void run_similar(const SimilarArgs& args) {
   }
   int rank = 0;
   for (const Neighbour& n : neighbours) {
-    const size_t i = reference.indices[n.index];
-    const auto& r = data.images[i];
+    const auto& r = data.images[data.cache.index_of(reference.names[n.index])];
     const std::string label = r.target == 1 ? "malignant" : "benign";
     if (args.json)
       out.push_back({{"rank", ++rank}, {"image_name", r.image_name}, {"distance", n.distance},

@@ -11,6 +11,7 @@
 #include "common/progress.h"
 #include "common/run_lock.h"
 #include "inference/model_choice.h"
+#include "inference/run_reference_index.h"
 #include "inference/validation.h"
 #include "train/trainer.h"
 
@@ -59,6 +60,7 @@ void run_train(const std::string& run, TrainRequest& request, long stop_after_st
   const LoadedModel model = load_model(data, setup.options.device, setup.options.threads);
   ModelChoice choice = choose_on_validation(data, model, {});
   write_model_card(data.run, choice);
+  write_reference_index(data, model, choice.train, choice.card.tta);  // similar / serve need it
   std::printf("chosen on validation: %s (val AUC %.4f), threshold %.4f (%s) -> %s\n",
               choice.card.description.c_str(), choice.card.validation_auc, choice.card.threshold,
               choice.card.threshold_rule.c_str(), data.run.model_card().c_str());

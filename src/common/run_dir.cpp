@@ -26,8 +26,8 @@ namespace {
 bool made_by_training(const std::string& name) {
   auto starts = [&](const char* prefix) { return name.rfind(prefix, 0) == 0; };
   return name == "train.json" || name == "training-log.csv" || name == "model.json" ||
-         name == "report.html" || starts("checkpoint-") || starts("metrics-") || starts("scores-") ||
-         starts("embeddings-");
+         name == "reference-index.bin" || name == "report.html" || starts("checkpoint-") ||
+         starts("metrics-") || starts("scores-") || starts("embeddings-");
 }
 
 std::string utc_stamp() {

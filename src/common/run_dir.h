@@ -23,6 +23,7 @@ struct RunDir {
   std::string model_card() const { return root + "/model.json"; }     // chosen classifier, threshold
   std::string metrics(const std::string& part) const { return root + "/metrics-" + part + ".json"; }
   std::string scores(const std::string& part) const { return root + "/scores-" + part + ".csv"; }
+  std::string reference_index() const { return root + "/reference-index.bin"; }  // train embeddings
   std::string report() const { return root + "/report.html"; }
   std::string superseded() const { return root + "/superseded"; }    // set-aside earlier training
 };
@@ -31,7 +32,7 @@ struct RunDir {
 RunDir open_run(const std::string& root);
 
 // Moves everything made by or from a training (train.json, checkpoints, training log, model.json,
-// metrics, scores, embeddings, report) into RUN/superseded/<UTC time>/, so that a new training never mixes with
+// metrics, scores, embeddings, reference index, report) into RUN/superseded/<UTC time>/, so that a new training never mixes with
 // the old one's files and nothing is lost. Returns the folder they went to ("" when there was none).
 std::string set_aside_training(const RunDir& run);
 

@@ -60,12 +60,12 @@ tjscalingfactor choose_scaling(int width, int height, int min_side) {
 }
 
 // Checked on the header's size, before anything is allocated or decoded.
-void check_pixel_count(long long width, long long height, const char* format,
+void check_pixel_count(long long width, long long height, long long max_pixels, const char* format,
                        const std::string& path) {
-  if (width * height > kMaxImagePixels)
+  if (width * height > max_pixels)
     throw UserError(path + ": " + format + " too large (" + std::to_string(width) + "x" +
                     std::to_string(height) + " pixels; the limit is " +
-                    std::to_string(kMaxImagePixels / 1'000'000) + " megapixels)");
+                    std::to_string(max_pixels / 1'000'000) + " megapixels)");
 }
 
 // TurboJPEG hands CMYK out as stored, which for Adobe/Photoshop files (the only common writer) is
@@ -80,7 +80,8 @@ void cmyk_to_rgb(const std::vector<uint8_t>& cmyk, std::vector<uint8_t>& rgb) {
   }
 }
 
-RgbImage decode_jpeg(const std::string& bytes, const std::string& path, int min_side) {
+RgbImage decode_jpeg(const std::string& bytes, const std::string& path, int min_side,
+                     long long max_pixels) {
   tjhandle tj = thread_decompressor(path);
   auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
   const auto size = static_cast<unsigned long>(bytes.size());
@@ -88,7 +89,7 @@ RgbImage decode_jpeg(const std::string& bytes, const std::string& path, int min_
   if (tjDecompressHeader3(tj, data, size, &width, &height, &subsampling, &colorspace) != 0)
     throw UserError(path + ": corrupt JPEG header: " + tjGetErrorStr2(tj));
   if (width <= 0 || height <= 0) throw UserError(path + ": JPEG has no pixels");
-  check_pixel_count(width, height, "JPEG", path);
+  check_pixel_count(width, height, max_pixels, "JPEG", path);
 
   const tjscalingfactor scale = choose_scaling(width, height, min_side);
   RgbImage image;
@@ -109,7 +110,7 @@ RgbImage decode_jpeg(const std::string& bytes, const std::string& path, int min_
   return image;
 }
 
-RgbImage decode_png(const std::string& bytes, const std::string& path) {
+RgbImage decode_png(const std::string& bytes, const std::string& path, long long max_pixels) {
   png_image png;
   std::memset(&png, 0, sizeof png);
   png.version = PNG_IMAGE_VERSION;
@@ -117,7 +118,7 @@ RgbImage decode_png(const std::string& bytes, const std::string& path) {
     throw UserError(path + ": corrupt PNG header: " + png.message);
   png.format = PNG_FORMAT_RGB;  // libpng converts grey, palette and 16-bit, and composites alpha
   try {
-    check_pixel_count(png.width, png.height, "PNG", path);
+    check_pixel_count(png.width, png.height, max_pixels, "PNG", path);
   } catch (const UserError&) {
     png_image_free(&png);
     throw;
@@ -136,12 +137,13 @@ RgbImage decode_png(const std::string& bytes, const std::string& path) {
 
 }  // namespace
 
-RgbImage decode_image_bytes(const std::string& bytes, const std::string& path, int min_side) {
+RgbImage decode_image_bytes(const std::string& bytes, const std::string& path, int min_side,
+                            long long max_pixels) {
   static const unsigned char kJpegMagic[] = {0xFF, 0xD8, 0xFF};
   static const unsigned char kPngMagic[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
   if (bytes.empty()) throw UserError(path + ": empty file, expected a JPEG or PNG image");
-  if (starts_with(bytes, kJpegMagic, sizeof kJpegMagic)) return decode_jpeg(bytes, path, min_side);
-  if (starts_with(bytes, kPngMagic, sizeof kPngMagic)) return decode_png(bytes, path);
+  if (starts_with(bytes, kJpegMagic, sizeof kJpegMagic)) return decode_jpeg(bytes, path, min_side, max_pixels);
+  if (starts_with(bytes, kPngMagic, sizeof kPngMagic)) return decode_png(bytes, path, max_pixels);
   throw UserError(path + ": not a JPEG or PNG image (unrecognised first bytes)");
 }
 

@@ -31,7 +31,9 @@ struct RgbImage {
 // above kMaxImageFileBytes or an image above kMaxImagePixels throws UserError naming the file.
 RgbImage decode_image_file(const std::string& path, int min_side);
 
-// Same, for a file already in memory; `path` is only used in error messages.
-RgbImage decode_image_bytes(const std::string& bytes, const std::string& path, int min_side);
+// Same, for a file already in memory; `path` is only used in error messages. max_pixels: a lower
+// limit for untrusted input (server uploads), checked from the header like kMaxImagePixels.
+RgbImage decode_image_bytes(const std::string& bytes, const std::string& path, int min_side,
+                            long long max_pixels = kMaxImagePixels);
 
 }  // namespace dermsim

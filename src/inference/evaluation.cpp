@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/hash.h"
 #include "inference/model_choice.h"
+#include "inference/run_reference_index.h"
 #include "metrics/ranking.h"
 
 namespace dermsim {
@@ -145,6 +146,7 @@ Evaluation evaluate_run(const RunData& data, const LoadedModel& model, const Eva
   }
   if (strata) stratified_auc(*strata, data, ev);
   ev.retrieval_examples = retrieval_examples(data, train, ev);
+  ev.train = std::move(choice.train);
   return ev;
 }
 
@@ -153,6 +155,7 @@ void write_evaluation(const RunData& data, const LoadedModel& model, const Evalu
   const RunDir& run = data.run;
   const std::string split = to_string(o.part);
   write_json_file(run.model_card(), to_json(ev.card));
+  write_reference_index(data, model, ev.train, o.tta);
   std::vector<std::vector<std::string>> score_rows;
   for (size_t j = 0; j < ev.eval.indices.size(); ++j)
     score_rows.push_back({data.images[ev.eval.indices[j]].image_name, ev.eval.groups[j],

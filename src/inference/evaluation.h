@@ -43,6 +43,7 @@ struct Evaluation {
   ModelCard card;                         // the chosen classifier and threshold
   std::vector<ClassifierRow> classifiers;  // best of each family, best first
   std::vector<ClassifierRow> floor;        // the same on the untrained network
+  PartEmbeddings train;                    // the reference set (reference-index.bin)
   PartEmbeddings eval;                     // the scored split
   std::vector<double> scores;              // P(malignant) of each image of the split
   BinaryMetrics metrics;
@@ -54,7 +55,8 @@ struct Evaluation {
 
 Evaluation evaluate_run(const RunData& data, const LoadedModel& model, const EvaluateOptions& options);
 
-// model.json, metrics-SPLIT.json and scores-SPLIT.csv, each recording the checkpoint it came from.
+// model.json, reference-index.bin, metrics-SPLIT.json and scores-SPLIT.csv, each recording the
+// checkpoint it came from.
 // Call while holding the run's lock.
 void write_evaluation(const RunData& data, const LoadedModel& model, const EvaluateOptions& options,
                       const Evaluation& evaluation);

@@ -26,6 +26,25 @@ void attach_metadata(PartEmbeddings& part, const RunData& data, const MetadataEn
 
 namespace {
 
+// The validation ROC without its +infinity first point (one entry per distinct score), and what
+// the chosen threshold catches on validation.
+ValidationCurve validation_curve(const std::vector<int>& y, const std::vector<double>& scores,
+                                 double threshold) {
+  const RocCurve roc = roc_curve(y, scores);
+  ValidationCurve curve;
+  curve.thresholds.assign(roc.thresholds.begin() + 1, roc.thresholds.end());
+  curve.tpr.assign(roc.tpr.begin() + 1, roc.tpr.end());
+  curve.fpr.assign(roc.fpr.begin() + 1, roc.fpr.end());
+  long caught = 0, false_alarms = 0;
+  for (size_t i = 0; i < y.size(); ++i) {
+    (y[i] == 1 ? curve.positives : curve.negatives) += 1;
+    if (scores[i] >= threshold) (y[i] == 1 ? caught : false_alarms) += 1;
+  }
+  curve.sensitivity = curve.positives > 0 ? double(caught) / curve.positives : 0.0;
+  curve.specificity = curve.negatives > 0 ? 1.0 - double(false_alarms) / curve.negatives : 0.0;
+  return curve;
+}
+
 double auc_of(const std::vector<int>& y, const std::vector<double>& s) { return roc_auc(y, s); }
 
 std::vector<Candidate> fit_all(const PartEmbeddings& train, const PartEmbeddings& val, bool with_head) {
@@ -73,6 +92,7 @@ ModelChoice choose_on_validation(const RunData& data, const LoadedModel& model, 
   card.threshold_rule = by_sensitivity
                             ? "sensitivity >= " + std::to_string(o.target_sensitivity) + " on val"
                             : "Youden's J on val";
+  card.validation = validation_curve(choice.val.y, choice.val_scores, card.threshold);
   card.description = chosen.description;
   card.validation_auc = chosen.validation_score;
   card.tta = o.tta;

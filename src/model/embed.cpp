@@ -11,7 +11,9 @@ EmbedResult embed_images(EmbeddingNet& net, const std::vector<const uint8_t*>& i
                          int image_size, const Normalisation& normalisation,
                          const torch::Device& device, const EmbedOptions& options) {
   torch::NoGradGuard no_grad;
-  net->eval();
+  // Only a module in training mode is switched: a server shares one eval-mode net between threads,
+  // and the mode is never written while they run.
+  if (net->is_training()) net->eval();
   EmbedResult result;
   const int tta = std::clamp(options.tta, 1, 8);
   std::unique_ptr<ProgressBar> progress;

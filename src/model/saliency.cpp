@@ -47,7 +47,7 @@ EmbeddingScore head_logit_score(EmbeddingNet& net) {
 GradCam grad_cam(EmbeddingNet& net, const torch::Tensor& image, const EmbeddingScore& score) {
   TORCH_CHECK(image.dim() == 4 && image.size(0) == 1, "grad_cam expects one 1 x 3 x H x W image, got ",
               image.sizes());
-  net->eval();
+  if (net->is_training()) net->eval();  // never written on a shared eval-mode net (see embed.cpp)
   torch::Tensor activations;
   {
     torch::NoGradGuard no_grad;

@@ -17,6 +17,7 @@
 #include "image/encode.h"
 #include "metrics/calibration.h"
 #include "metrics/ranking.h"
+#include "classify/reference_index.h"
 #include "report/svg_chart.h"
 #include "web/web_assets.h"
 
@@ -240,6 +241,28 @@ std::string retrieval_section(const nlohmann::json& metrics, const ImageCache& c
   return html;
 }
 
+// The threshold explorer and the embedding map: their data as one JSON blob (the same shapes as
+// the server's /api/model validation_roc and /api/map) rendered by the inlined page script.
+std::string interactive_section(const RunData& data, const std::string& checkpoint_id) {
+  const RunDir& run = data.run;
+  const ReferenceIndex index =
+      read_reference_index(run, reference_index_inputs(run, checkpoint_id, data.cache.content_id()));
+  const nlohmann::json card = read_json_file(run.model_card());
+  const nlohmann::json blob = {{"validation_roc", card.value("validation_roc", nlohmann::json())},
+                               {"threshold", card.value("threshold", nlohmann::json())},
+                               {"map", reference_map_json(index)}};
+  std::string json = blob.dump();
+  // "</" would end the script element early; "<\/" is the same JSON string.
+  for (size_t at = json.find("</"); at != std::string::npos; at = json.find("</", at + 3))
+    json.insert(at + 1, "\\");
+  return "<h2>Threshold explorer and embedding map</h2>"
+         "<p>Slide the threshold along the validation ROC; the map shows the training images' embeddings "
+         "on their two principal axes, coloured by label.</p>"
+         "<div id=\"threshold-explorer\"></div><div id=\"embedding-map\"></div>"
+         "<script type=\"application/json\" id=\"report-data\">" + json + "</script><script>" +
+         std::string(report_script_js()) + "</script>";
+}
+
 }  // namespace
 
 std::string write_html_report(const std::string& run_root, const std::string& split) {
@@ -255,8 +278,9 @@ std::string write_html_report(const std::string& run_root, const std::string& sp
   const nlohmann::json& manifest = data.manifest;
   nlohmann::json metrics = read_json_file(run.metrics(split));
   // The metrics, their scores and the network must belong together.
+  const std::string checkpoint_id = content_hash_hex(read_file(run.checkpoint_best()));
   require_made_from(run.metrics(split), metrics.value("made_from", nlohmann::json()),
-                    {{"checkpoint-best.pt", content_hash_hex(read_file(run.checkpoint_best()))},
+                    {{"checkpoint-best.pt", checkpoint_id},
                      {"scores-" + split + ".csv", content_hash_hex(read_file(run.scores(split)))}},
                     remedy);
   const ImageCache& cache = data.cache;
@@ -267,7 +291,8 @@ std::string write_html_report(const std::string& run_root, const std::string& sp
   html += "<p class='note'><b>A research tool, not a diagnostic device.</b> These numbers describe "
           "this model on this data; they are not a clinical validation.</p>";
   html += data_section(manifest) + training_section(run) + results_section(metrics, split) +
-          curves_section(run, split) + retrieval_section(metrics, cache);
+          curves_section(run, split) + retrieval_section(metrics, cache) +
+          interactive_section(data, checkpoint_id);
   html += "<h2>Reproduce</h2><pre>dermsim prepare --data " +
           html_escape(manifest["data"].value("dir", "DATA")) + " --out " + html_escape(run_root) +
           " --seed " + manifest["split"]["seed"].dump() + " --image-size " +
@@ -276,9 +301,7 @@ std::string write_html_report(const std::string& run_root, const std::string& sp
           split + "\ndermsim report --run " + html_escape(run_root) + "</pre>";
   html += "<p><small>dermsim commit " +
           html_escape(manifest["build"].value("dermsim_commit", "unknown")) +
-          ". Images: ISIC (CC BY-NC 4.0).</small></p>";
-  // The interactive charts (web/src/report.js), inlined so the report stays one offline file.
-  html += "<script>" + std::string(report_script_js()) + "</script></body></html>\n";
+          ". Images: ISIC (CC BY-NC 4.0).</small></p></body></html>\n";
   write_file_atomic(run.report(), html);
   return run.report();
 }

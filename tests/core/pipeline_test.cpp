@@ -125,6 +125,19 @@ TEST(Pipeline, EveryCommandOnTheHamSample) {
   EXPECT_NE(html.find("not a diagnostic device"), std::string::npos);
   for (const char* external : {"http://", "https://", "<link", "<script src"})
     EXPECT_EQ(html.find(external), std::string::npos) << "self-contained, but found " << external;
+  // The interactive charts' data (docs/web-api.md): the validation ROC and the reference map.
+  const std::string blob_open = "<script type=\"application/json\" id=\"report-data\">";
+  const size_t blob_at = html.find(blob_open);
+  ASSERT_NE(blob_at, std::string::npos);
+  const size_t blob_begin = blob_at + blob_open.size();
+  const auto blob = nlohmann::json::parse(html.substr(blob_begin, html.find("</script>", blob_begin) - blob_begin));
+  const auto card = nlohmann::json::parse(read_file(run + "/model.json"));
+  EXPECT_EQ(blob["validation_roc"], card["validation_roc"]);
+  long train_rows = 0;
+  for (const auto& row : split.rows) train_rows += row[split.column("part")] == "train";
+  EXPECT_EQ(blob["map"]["points"].size(), static_cast<size_t>(train_rows));
+  EXPECT_NE(html.find("<div id=\"threshold-explorer\">"), std::string::npos);
+  EXPECT_NE(html.find("<div id=\"embedding-map\">"), std::string::npos);
 }
 
 // `options`: the training's own flags besides kTrainArgs, e.g. a moving average of the weights,

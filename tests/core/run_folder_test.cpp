@@ -18,6 +18,8 @@
 #include <map>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "common/atomic_file.h"
 #include "support/test_support.h"
 
@@ -117,14 +119,53 @@ TEST_F(RunFolder, PrepareWithOtherOptionsOnATrainedRunIsRefusedUnlessFresh) {
   EXPECT_NE(eval.output.find("dermsim train"), std::string::npos) << eval.output;
 }
 
+// similar and explain read the reference index evaluate wrote; a damaged, stale or missing one is
+// refused in one line naming it and the command that rebuilds it, and that command does.
+TEST_F(RunFolder, TheReferenceIndexIsReadAndADamagedStaleOrMissingOneIsRefused) {
+  const fs::path run = copy_of_base("index");
+  const std::string index = (run / "reference-index.bin").string();
+  ASSERT_TRUE(fs::exists(index));
+  const std::string image = (fs::path(kHam) / "train" / "ISIC_0024383.jpg").string();
+  const std::string similar = "similar" + arg(run) + " " + image + " --k 3";
+  CommandResult good = ok(similar);
+  EXPECT_NE(good.output.find("3 most similar"), std::string::npos) << good.output;
+  ok("explain" + arg(run) + " " + image + " --out " + (run / "e.png").string());
+
+  const std::string bytes = read_file(index);
+  std::string damaged = bytes;
+  damaged[damaged.size() / 2] = static_cast<char>(damaged[damaged.size() / 2] ^ 1);
+  write_file_atomic(index, damaged);
+  auto before = snapshot(run);
+  expect_refused(run_dermsim(similar), "reference-index.bin: damaged reference index", run, before);
+  expect_refused(run_dermsim("explain" + arg(run) + " " + image), "dermsim evaluate", run, before);
+
+  write_file_atomic(index, bytes);
+  nlohmann::json card = nlohmann::json::parse(read_file((run / "model.json").string()));
+  card["threshold"] = card["threshold"].get<double>() / 2;  // an edited card: the index is stale
+  write_file_atomic((run / "model.json").string(), card.dump());
+  before = snapshot(run);
+  expect_refused(run_dermsim(similar), "reference-index.bin is stale: made from another model.json", run,
+                 before);
+
+  fs::remove(index);
+  before = snapshot(run);
+  expect_refused(run_dermsim(similar), "no reference-index.bin; run `dermsim evaluate", run, before);
+  ok("evaluate" + arg(run) + " --split val --skip-floor");
+  ok(similar);
+}
+
 TEST_F(RunFolder, ANewTrainingSetsTheOldNetworksFilesAsideAndAStaleCardIsRefused) {
   const fs::path run = copy_of_base("retrain");
   const std::string old_card = read_file((run / "model.json").string());
+  const std::string old_index = read_file((run / "reference-index.bin").string());
   ok("train" + arg(run) + kTrainArgs + " --seed 3");
   EXPECT_FALSE(fs::exists(run / "metrics-val.json"));
   // train chose a new classifier on validation for the new network: predict works right away.
   ASSERT_TRUE(fs::exists(run / "model.json"));
   EXPECT_NE(read_file((run / "model.json").string()), old_card);
+  // ... and wrote the new network's reference index; the old one went aside with its network.
+  ASSERT_TRUE(fs::exists(run / "reference-index.bin"));
+  EXPECT_NE(read_file((run / "reference-index.bin").string()), old_index);
   const std::string image = (fs::path(kHam) / "train" / "ISIC_0024383.jpg").string();
   ok("predict" + arg(run) + " " + image + " --out " + (run / "p.csv").string());
   // The old card put back by hand belongs to another checkpoint: refused by name.
