@@ -249,6 +249,7 @@ std::string interactive_section(const RunData& data, const std::string& checkpoi
       read_reference_index(run, reference_index_inputs(run, checkpoint_id, data.cache.content_id()));
   const nlohmann::json card = read_json_file(run.model_card());
   const nlohmann::json blob = {{"validation_roc", card.value("validation_roc", nlohmann::json())},
+                               {"threshold", card.value("threshold", nlohmann::json())},
                                {"map", reference_map_json(index)}};
   std::string json = blob.dump();
   // "</" would end the script element early; "<\/" is the same JSON string.
