@@ -68,17 +68,17 @@ TEST(Distributed, BucketedAllReduceSumsEveryTensorWhateverTheBucketSize) {
   // smaller than any tensor to one for all.
   for (int64_t bucket_bytes : {int64_t{16}, int64_t{200}, kDefaultBucketBytes}) {
     on_ranks(2, [bucket_bytes](int rank, ProcessGroup& group) {
-      torch::manual_seed(rank);
+      // Values from the rank alone, not the global RNG: the ranks are threads of one process.
+      const float scale = rank + 1.0f;
       std::vector<torch::Tensor> tensors{
-          torch::randn({3}),
-          torch::randn({2, 3, 4, 5}).contiguous(torch::MemoryFormat::ChannelsLast), torch::Tensor(),
-          torch::randn({40})};
-      std::vector<torch::Tensor> expected{torch::zeros({3}), torch::zeros({2, 3, 4, 5}),
-                                          torch::zeros({40})};
-      for (int r = 0; r < 2; ++r) {  // what each rank drew
-        torch::manual_seed(r);
-        for (auto& e : expected) e += torch::randn(e.sizes());
-      }
+          torch::arange(3, torch::kFloat) * scale + 0.25f,
+          (torch::arange(120, torch::kFloat).reshape({2, 3, 4, 5}) * scale)
+              .contiguous(torch::MemoryFormat::ChannelsLast),
+          torch::Tensor(), torch::arange(40, torch::kFloat) * scale - 1.0f};
+      // The sum over ranks 1 and 2 of the scales is 3.
+      std::vector<torch::Tensor> expected{torch::arange(3, torch::kFloat) * 3 + 0.5f,
+                                          torch::arange(120, torch::kFloat).reshape({2, 3, 4, 5}) * 3,
+                                          torch::arange(40, torch::kFloat) * 3 - 2.0f};
       all_reduce_sum_bucketed(group, tensors, bucket_bytes);
       EXPECT_TRUE(torch::allclose(tensors[0], expected[0]));
       EXPECT_TRUE(torch::allclose(tensors[1], expected[1]));
