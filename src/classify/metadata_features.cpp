@@ -74,6 +74,12 @@ MetadataEncoder MetadataEncoder::from_json(const nlohmann::json& j, const std::s
   }
 }
 
+bool records_have_metadata(const std::vector<const LesionRecord*>& records) {
+  for (const LesionRecord* r : records)
+    if (!r->sex.empty() || !r->site.empty() || !std::isnan(r->age)) return true;
+  return false;
+}
+
 Embeddings concat_columns(const Embeddings& x, const Embeddings& m) {
   if (x.size() != m.size()) throw std::invalid_argument("concat_columns: row counts differ");
   Embeddings out;

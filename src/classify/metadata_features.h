@@ -22,6 +22,7 @@ class MetadataEncoder {
   // Names of the columns encode() writes, in order (for reports and messages).
   std::vector<std::string> column_names() const;
   void encode(const LesionRecord& record, float* out) const;
+  const std::vector<std::string>& sites() const { return sites_; }
   // One row per record.
   Embeddings encode_all(const std::vector<const LesionRecord*>& records) const;
 
@@ -33,6 +34,9 @@ class MetadataEncoder {
   double age_mean_ = 0, age_sd_ = 1;
   std::vector<std::string> sites_;  // sorted
 };
+
+// True when any record has an age, a sex or a site.
+bool records_have_metadata(const std::vector<const LesionRecord*>& records);
 
 // [x | m]: each row of x followed by the same row of m (m.rows == x.rows).
 Embeddings concat_columns(const Embeddings& x, const Embeddings& m);

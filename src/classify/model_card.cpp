@@ -28,7 +28,17 @@ nlohmann::json to_json(const ModelCard& card) {
                                        {"specificity", card.validation.specificity}}},
           {"made_from", {{"checkpoint-best.pt", card.checkpoint_id}}}};
   if (card.metadata) j["metadata"] = card.metadata->to_json();
+  if (card.image_only) {
+    nlohmann::json fallback = to_json(*card.image_only);
+    fallback.erase("made_from");
+    fallback.erase("checkpoint");
+    j["image_only"] = fallback;
+  }
   return j;
+}
+
+const ModelCard& card_for_inputs(const ModelCard& card, bool inputs_have_metadata) {
+  return card.metadata && !inputs_have_metadata && card.image_only ? *card.image_only : card;
 }
 
 namespace {
@@ -44,16 +54,10 @@ void read_validation_curve(const nlohmann::json& j, ValidationCurve& curve) {
   curve.specificity = j.at("validation_at_threshold").at("specificity");
 }
 
-}  // namespace
-
-ModelCard load_model_card(const RunDir& run, const std::string& checkpoint_id) {
-  const std::string path = run.model_card();
-  const std::string remedy = "run `dermsim evaluate --run " + run.root + "`";
-  if (!std::filesystem::exists(path))
-    throw UserError(run.root + ": no model.json (no classifier chosen yet); " + remedy + " first");
-  const nlohmann::json j = read_json_file(path);
-  require_made_from(path, j.is_object() ? j.value("made_from", nlohmann::json()) : nlohmann::json(),
-                    {{"checkpoint-best.pt", checkpoint_id}}, remedy);
+// One card's fields (the top-level card, or with `fallback` its image_only fallback, which has none
+// of its own); `path` and `remedy` for messages.
+ModelCard card_from_json(const nlohmann::json& j, const std::string& path, const std::string& remedy,
+                         bool fallback = false) {
   ModelCard card;
   try {
     if (j.at("classifier").at("type").get<std::string>() != "head")
@@ -71,6 +75,10 @@ ModelCard load_model_card(const RunDir& run, const std::string& checkpoint_id) {
     card.tta = j.value("tta", 1);
     if (j.contains("metadata")) card.metadata = MetadataEncoder::from_json(j.at("metadata"), path);
     if (j.contains("validation_roc")) read_validation_curve(j, card.validation);
+    if (j.contains("image_only") && fallback)
+      throw UserError(path + ": malformed model card (image_only inside image_only); " + remedy);
+    if (j.contains("image_only"))
+      card.image_only = std::make_shared<ModelCard>(card_from_json(j.at("image_only"), path, remedy, true));
   } catch (const nlohmann::json::exception& e) {
     throw UserError(path + ": malformed model card (" + e.what() + "); " + remedy);
   }
@@ -79,7 +87,25 @@ ModelCard load_model_card(const RunDir& run, const std::string& checkpoint_id) {
     throw UserError(path + ": malformed model card (validation_roc arrays of different lengths); " + remedy);
   if (!std::isfinite(card.threshold) || card.tta < 1 || card.tta > 8)
     throw UserError(path + ": malformed model card (threshold or tta out of range); " + remedy);
+  if (card.image_only && (card.image_only->metadata || card.image_only->tta != card.tta))
+    throw UserError(path + ": malformed model card (image_only must read the embedding alone, at the "
+                    "card's tta); " + remedy);
+  return card;
+}
+
+}  // namespace
+
+ModelCard load_model_card(const RunDir& run, const std::string& checkpoint_id) {
+  const std::string path = run.model_card();
+  const std::string remedy = "run `dermsim evaluate --run " + run.root + "`";
+  if (!std::filesystem::exists(path))
+    throw UserError(run.root + ": no model.json (no classifier chosen yet); " + remedy + " first");
+  const nlohmann::json j = read_json_file(path);
+  require_made_from(path, j.is_object() ? j.value("made_from", nlohmann::json()) : nlohmann::json(),
+                    {{"checkpoint-best.pt", checkpoint_id}}, remedy);
+  ModelCard card = card_from_json(j, path, remedy);
   card.checkpoint_id = checkpoint_id;
+  if (card.image_only) card.image_only->checkpoint_id = checkpoint_id;
   return card;
 }
 

@@ -32,7 +32,15 @@ struct ModelCard {
   std::string checkpoint_id;  // identity of the checkpoint-best.pt it was fitted on
   std::optional<MetadataEncoder> metadata;  // set when the classifier reads age, sex and site too
   ValidationCurve validation;  // empty in cards written before it was recorded
+  // With metadata: the best classifier of the embedding alone, with its own threshold, for inputs
+  // that carry no age, sex or site (a `serve` upload, `predict` without --csv). Null otherwise.
+  std::shared_ptr<ModelCard> image_only;
 };
+
+// The card to score inputs with: `card` itself, or its image-only fallback when the inputs carry
+// no metadata and the card reads it (a card without a fallback is returned as is, and
+// malignancy_probability then names what is missing).
+const ModelCard& card_for_inputs(const ModelCard& card, bool inputs_have_metadata);
 
 nlohmann::json to_json(const ModelCard& card);
 // {"threshold": [...], "tpr": [...], "fpr": [...], "positives": P, "negatives": N}

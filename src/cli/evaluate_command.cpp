@@ -58,6 +58,12 @@ void print_metrics(const Evaluation& ev, const std::string& split) {
   for (const auto& s : ev.strata)
     std::printf("  %-16s %5zu images %4ld malignant  AUC %s\n", s.name.c_str(), s.images, s.malignant,
                 std::isnan(s.auc) ? "n/a (one class)" : std::to_string(s.auc).substr(0, 6).c_str());
+  if (const auto& f = ev.image_only_metrics)
+    std::printf("\nimage-only fallback (serve uploads, predict without --csv): %s, threshold %.4f\n"
+                "  %s AUC %.4f (%.4f-%.4f)  pAUC %.4f  balanced accuracy %.3f (sensitivity %.3f, "
+                "specificity %.3f)\n", ev.card.image_only->description.c_str(), ev.card.image_only->threshold,
+                split.c_str(), f->auc, f->auc_ci->lower, f->auc_ci->upper, f->pauc, f->balanced_accuracy,
+                f->sensitivity, f->specificity);
 }
 
 void run_evaluate(EvaluateArgs& args) {
@@ -96,9 +102,9 @@ void add_evaluate_command(CLI::App& app) {
   cmd->add_option("--device", args->device, "auto | cpu | cuda")->capture_default_str();
   cmd->add_option("--threads", args->threads, "CPU threads (0 = one per core)");
   cmd->add_flag("--skip-floor", args->skip_floor, "do not evaluate the untrained-network floor");
-  cmd->add_flag("--metadata", args->options.metadata,
-                "also consider logistic regression on the embedding joined with age, sex and site "
-                "(chosen on validation like the rest; predict then needs --csv)");
+  cmd->add_flag("--no-metadata{false}", args->options.metadata,
+                "consider only classifiers of the embedding (by default logistic regression on the "
+                "embedding joined with age, sex and site competes too, when the images record them)");
   cmd->add_option("--strata", args->options.strata_csv,
                   "CSV image_name,STRATUM (e.g. a data source): also report AUC within each stratum");
   cmd->callback([args] { run_evaluate(*args); });

@@ -13,6 +13,7 @@
 #include "common/progress.h"
 #include "data/metadata.h"
 #include "image/decode_many.h"
+#include "classify/metadata_features.h"
 #include "classify/model_card.h"
 #include "inference/run_model.h"
 
@@ -70,14 +71,24 @@ void require_unique_ids(const std::vector<LesionRecord>& records) {
 void run_predict(const PredictArgs& args) {
   const RunData data = load_run_data(args.run);
   const LoadedModel model = load_model(data, args.device, args.threads);
-  const ModelCard chosen = load_model_card(data.run, model.checkpoint_id);
+  const ModelCard card = load_model_card(data.run, model.checkpoint_id);
   const std::vector<LesionRecord> inputs = input_records(args);
   if (inputs.empty()) throw UserError("predict: no images given (IMAGE..., --dir or --csv)");
   require_unique_ids(inputs);
-  if (chosen.metadata && args.csv.empty())
+  std::vector<const LesionRecord*> input_pointers;
+  for (const auto& r : inputs) input_pointers.push_back(&r);
+  const bool with_metadata = records_have_metadata(input_pointers);
+  const ModelCard& chosen = card_for_inputs(card, with_metadata);
+  if (chosen.metadata && !with_metadata)  // a card written before image-only fallbacks existed
     throw UserError(data.run.model_card() + ": the chosen classifier (" + chosen.description +
                     ") needs each image's age, sex and site: give the images with --csv FILE "
-                    "(columns image, sex, age_approx, anatom_site_general) and --images DIR");
+                    "(columns image, sex, age_approx, anatom_site_general) and --images DIR, or run "
+                    "`dermsim evaluate --run " + data.run.root + "` to add an image-only fallback");
+  if (&chosen != &card)
+    std::fprintf(stderr, "note: %s; scoring with the image-only classifier (%s, val AUC %.3f; with "
+                 "metadata %.3f)\n", args.csv.empty() ? "no --csv, so no age, sex or site"
+                 : (args.csv + " gives no sex, age_approx or anatom_site_general").c_str(),
+                 chosen.description.c_str(), chosen.validation_auc, card.validation_auc);
   std::vector<std::string> paths;
   for (const auto& r : inputs) paths.push_back(r.image_path);
   const int size = data.cache.image_size();

@@ -130,9 +130,13 @@ Evaluation evaluate_run(const RunData& data, const LoadedModel& model, const Eva
   if (choice.encoder && o.part != Part::kVal) attach_metadata(ev.eval, data, *choice.encoder);
   ev.classifiers = rows_per_family(choice.candidates, ev.eval);
   ev.scores = candidate_scores(choice.candidates.front(), ev.eval);
-  ev.card = std::move(choice.card);
-  ev.card.classifier = std::move(choice.candidates.front().classifier);
+  std::vector<double> image_only_scores;
+  if (choice.image_only) image_only_scores = candidate_scores(choice.candidates[*choice.image_only], ev.eval);
+  ev.card = take_card(choice);
   ev.metrics = compute_binary_metrics(ev.eval.y, ev.scores, ev.card.threshold, &ev.eval.groups);
+  if (ev.card.image_only)
+    ev.image_only_metrics = compute_binary_metrics(ev.eval.y, image_only_scores,
+                                                   ev.card.image_only->threshold, &ev.eval.groups);
   const PartEmbeddings& train = choice.train;
   ev.retrieval = retrieval_metrics(ev.eval.x, ev.eval.y, ev.eval.groups, train.x, train.y,
                                    train.groups, o.retrieval_k);
@@ -164,6 +168,9 @@ void write_evaluation(const RunData& data, const LoadedModel& model, const Evalu
 
   nlohmann::json m = to_json(ev.metrics);
   m["report_text"] = format_classification_report(ev.metrics.report);
+  nlohmann::json image_only = nullptr;  // what `serve` (uploads without metadata) is measured by
+  if (ev.image_only_metrics)
+    image_only = {{"classifier", ev.card.image_only->description}, {"metrics", to_json(*ev.image_only_metrics)}};
   nlohmann::json strata = nlohmann::json();
   for (const auto& s : ev.strata) {
     if (strata.is_null()) strata = nlohmann::json::array();
@@ -174,6 +181,7 @@ void write_evaluation(const RunData& data, const LoadedModel& model, const Evalu
       {"split", split}, {"tta", o.tta}, {"chosen", to_json(ev.card)},
       {"classifiers", rows_json(ev.classifiers)}, {"untrained_floor", rows_json(ev.floor)},
       {"metrics", m},
+      {"image_only", image_only},
       {"retrieval", {{"k", ev.retrieval.k}, {"precision_at_k", ev.retrieval.precision_at_k},
                      {"map", ev.retrieval.mean_average_precision}, {"queries", ev.retrieval.queries}}},
       {"train_options", to_json(model.options)},

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,7 @@ struct EvaluateOptions {
   bool with_floor = true;
   int retrieval_k = 8;
   std::string strata_csv;  // CSV image_name,STRATUM: AUC within each stratum as well
-  bool metadata = false;   // also candidates on [embedding | age, sex, site]
+  bool metadata = true;    // also candidates on [embedding | age, sex, site] (ChoiceOptions::metadata)
 };
 
 struct ClassifierRow {
@@ -47,6 +48,7 @@ struct Evaluation {
   PartEmbeddings eval;                     // the scored split
   std::vector<double> scores;              // P(malignant) of each image of the split
   BinaryMetrics metrics;
+  std::optional<BinaryMetrics> image_only_metrics;  // of card.image_only, when the card has one
   RetrievalMetrics retrieval;
   std::string strata_column;
   std::vector<StratumAuc> strata;

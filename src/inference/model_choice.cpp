@@ -1,6 +1,7 @@
 #include "inference/model_choice.h"
 
 #include <algorithm>
+#include <memory>
 
 #include "common/error.h"
 #include "common/logistic_math.h"
@@ -66,6 +67,25 @@ std::vector<Candidate> fit_all(const PartEmbeddings& train, const PartEmbeddings
   return candidates;
 }
 
+// The card of one candidate (all but its classifier): its threshold and validation curve.
+ModelCard card_of(const Candidate& candidate, const PartEmbeddings& val, const LoadedModel& model,
+                  const ChoiceOptions& o, std::vector<double>* val_scores) {
+  *val_scores = candidate_scores(candidate, val);
+  ModelCard card;
+  const bool by_sensitivity = o.target_sensitivity > 0;
+  card.threshold = by_sensitivity ? threshold_for_sensitivity(val.y, *val_scores, o.target_sensitivity)
+                                  : youden_threshold(val.y, *val_scores);
+  card.threshold_rule = by_sensitivity
+                            ? "sensitivity >= " + std::to_string(o.target_sensitivity) + " on val"
+                            : "Youden's J on val";
+  card.validation = validation_curve(val.y, *val_scores, card.threshold);
+  card.description = candidate.description;
+  card.validation_auc = candidate.validation_score;
+  card.tta = o.tta;
+  card.checkpoint_id = model.checkpoint_id;
+  return card;
+}
+
 }  // namespace
 
 ModelChoice choose_on_validation(const RunData& data, const LoadedModel& model, const ChoiceOptions& o) {
@@ -74,36 +94,37 @@ ModelChoice choose_on_validation(const RunData& data, const LoadedModel& model, 
   ModelChoice choice;
   choice.train = embed_part(model, data, Part::kTrain, o.tta, o.show_progress);
   choice.val = embed_part(model, data, Part::kVal, o.tta, o.show_progress);
-  if (o.metadata) {
-    std::vector<const LesionRecord*> train_records;
-    for (size_t i : choice.train.indices) train_records.push_back(&data.images[i]);
+  std::vector<const LesionRecord*> train_records;
+  for (size_t i : choice.train.indices) train_records.push_back(&data.images[i]);
+  if (o.metadata && records_have_metadata(train_records)) {
     choice.encoder = MetadataEncoder::fit(train_records);
     attach_metadata(choice.train, data, *choice.encoder);
     attach_metadata(choice.val, data, *choice.encoder);
   }
   choice.candidates = fit_all(choice.train, choice.val, o.with_head && model.has_head());
   const Candidate& chosen = choice.candidates.front();
-  choice.val_scores = candidate_scores(chosen, choice.val);
-  ModelCard& card = choice.card;
-  const bool by_sensitivity = o.target_sensitivity > 0;
-  card.threshold = by_sensitivity
-                       ? threshold_for_sensitivity(choice.val.y, choice.val_scores, o.target_sensitivity)
-                       : youden_threshold(choice.val.y, choice.val_scores);
-  card.threshold_rule = by_sensitivity
-                            ? "sensitivity >= " + std::to_string(o.target_sensitivity) + " on val"
-                            : "Youden's J on val";
-  card.validation = validation_curve(choice.val.y, choice.val_scores, card.threshold);
-  card.description = chosen.description;
-  card.validation_auc = chosen.validation_score;
-  card.tta = o.tta;
-  card.checkpoint_id = model.checkpoint_id;
-  if (chosen.with_metadata) card.metadata = choice.encoder;
+  choice.card = card_of(chosen, choice.val, model, o, &choice.val_scores);
+  if (chosen.with_metadata) {
+    choice.card.metadata = choice.encoder;
+    // Candidates are sorted, so the first one without metadata is the best image-only one.
+    for (size_t i = 1; i < choice.candidates.size() && !choice.image_only; ++i)
+      if (!choice.candidates[i].with_metadata) choice.image_only = i;
+    std::vector<double> image_only_scores;
+    choice.card.image_only = std::make_shared<ModelCard>(
+        card_of(choice.candidates[*choice.image_only], choice.val, model, o, &image_only_scores));
+  }
   return choice;
 }
 
+ModelCard take_card(ModelChoice& choice) {
+  ModelCard card = std::move(choice.card);
+  card.classifier = std::move(choice.candidates.front().classifier);
+  if (card.image_only) card.image_only->classifier = std::move(choice.candidates[*choice.image_only].classifier);
+  return card;
+}
+
 void write_model_card(const RunDir& run, ModelChoice& choice) {
-  choice.card.classifier = std::move(choice.candidates.front().classifier);
-  write_json_file(run.model_card(), to_json(choice.card));
+  write_json_file(run.model_card(), to_json(take_card(choice)));
 }
 
 }  // namespace dermsim

@@ -18,16 +18,20 @@ struct ChoiceOptions {
   double target_sensitivity = 0;  // 0 = Youden's J on val
   bool show_progress = true;
   bool with_head = true;  // the joint BCE head as a candidate, when the network has one
-  bool metadata = false;  // also logistic on [embedding | age, sex, site] (metadata_features.h)
+  // Also logistic on [embedding | age, sex, site] (metadata_features.h), when the training images
+  // record any of them; the card then keeps an image-only fallback (ModelCard::image_only).
+  bool metadata = true;
 };
 
 struct ModelChoice {
   PartEmbeddings train, val;
   std::vector<Candidate> candidates;  // best first; candidates[0] is the chosen one
   std::vector<double> val_scores;     // P(malignant) of the validation images by the chosen one
-  ModelCard card;                     // everything but the classifier, which stays in candidates[0]
-  std::optional<MetadataEncoder> encoder;  // fitted on train when options.metadata
+  ModelCard card;  // everything but the classifiers, which stay in candidates (take_card moves them)
+  std::optional<size_t> image_only;        // candidates index of card.image_only's classifier
+  std::optional<MetadataEncoder> encoder;  // fitted on train when metadata candidates were fitted
 };
+
 
 ModelChoice choose_on_validation(const RunData& data, const LoadedModel& model, const ChoiceOptions& options);
 
@@ -38,7 +42,11 @@ std::vector<double> candidate_scores(const Candidate& candidate, const PartEmbed
 // Fills part.metadata with the encoded age, sex and site of its images.
 void attach_metadata(PartEmbeddings& part, const RunData& data, const MetadataEncoder& encoder);
 
-// Writes RUN/model.json from the choice, moving the chosen classifier into it. Hold the run's lock.
+// The finished card: the chosen classifier (and the image-only fallback's) moved out of the
+// candidates into it. Score candidates before, not after.
+ModelCard take_card(ModelChoice& choice);
+
+// Writes RUN/model.json from the choice (take_card). Hold the run's lock.
 void write_model_card(const RunDir& run, ModelChoice& choice);
 
 }  // namespace dermsim

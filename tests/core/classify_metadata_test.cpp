@@ -4,12 +4,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <random>
+
+#include <unistd.h>
 
 #include "classify/logistic.h"
 #include "classify/model_card.h"
 #include "classify/model_selection.h"
+#include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/provenance.h"
 #include "metrics/ranking.h"
 
 namespace dermsim {
@@ -115,6 +120,58 @@ TEST(MetadataFusion, TheColumnsCarryASignalTheEmbeddingLacksAndTheCardNeedsThem)
   } catch (const UserError& e) {
     EXPECT_NE(std::string(e.what()).find("age, sex and site"), std::string::npos) << e.what();
   }
+}
+
+// The card written after metadata won on validation keeps an image-only fallback: it survives the
+// JSON round trip with its own classifier and threshold, inputs without metadata get it, and a
+// fallback that itself reads metadata (or nests another) is refused naming model.json.
+TEST(MetadataFusion, TheCardKeepsAnImageOnlyFallbackThroughItsJson) {
+  const AgeSignal train = age_signal(120, 3), val = age_signal(60, 4);
+  ModelCard card;
+  card.metadata = MetadataEncoder::fit(pointers(train.records));
+  auto joined = std::make_unique<LogisticRegression>(1.0);
+  joined->fit(concat_columns(train.x, card.metadata->encode_all(pointers(train.records))), train.y);
+  card.classifier = std::move(joined);
+  card.description = "logistic C=1 + age, sex, site";
+  card.threshold = 0.4;
+  card.threshold_rule = "Youden's J on val";
+  card.image_only = std::make_shared<ModelCard>();
+  auto alone = std::make_unique<LogisticRegression>(0.1);
+  alone->fit(train.x, train.y);
+  const std::vector<double> expected_alone = alone->predict_proba(val.x);
+  card.image_only->classifier = std::move(alone);
+  card.image_only->description = "logistic C=0.1";
+  card.image_only->threshold = 0.25;
+  card.image_only->threshold_rule = "Youden's J on val";
+
+  const std::filesystem::path run =
+      std::filesystem::temp_directory_path() / ("dermsim_fallback_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(run);
+  const std::string checkpoint = "0123456789abcdef";
+  nlohmann::json j = to_json(card);
+  j["made_from"]["checkpoint-best.pt"] = checkpoint;
+  write_file_atomic((run / "model.json").string(), j.dump());
+  const ModelCard loaded = load_model_card(RunDir{run.string()}, checkpoint);
+  ASSERT_TRUE(loaded.metadata && loaded.image_only);
+  EXPECT_EQ(&card_for_inputs(loaded, true), &loaded);
+  const ModelCard& fallback = card_for_inputs(loaded, false);
+  ASSERT_EQ(&fallback, loaded.image_only.get());
+  EXPECT_EQ(fallback.description, "logistic C=0.1");
+  EXPECT_EQ(fallback.threshold, 0.25);
+  EXPECT_EQ(malignancy_probability(fallback, val.x, {}), expected_alone);
+
+  for (const char* bad : {"metadata", "image_only"}) {
+    nlohmann::json broken = j;
+    broken["image_only"][bad] = j[bad];
+    write_file_atomic((run / "model.json").string(), broken.dump());
+    try {
+      load_model_card(RunDir{run.string()}, checkpoint);
+      ADD_FAILURE() << "accepted a fallback with " << bad;
+    } catch (const UserError& e) {
+      EXPECT_NE(std::string(e.what()).find("model.json"), std::string::npos) << e.what();
+    }
+  }
+  std::filesystem::remove_all(run);
 }
 
 }  // namespace

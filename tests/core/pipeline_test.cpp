@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -85,12 +87,18 @@ TEST(Pipeline, EveryCommandOnTheHamSample) {
 
   // predict on a test-metadata CSV built from the test split, then score it against the truth:
   // the same images and the same classifier must give evaluate's AUC.
+  // The CSV carries each image's sex, age and site, as ISIC's test metadata does.
   CsvTable split = read_csv(run + "/split.csv");
+  const CsvTable ham = read_csv(kHam + "/ISIC_2020_Training_GroundTruth.csv");
+  std::map<std::string, std::string> metadata_of;
+  for (const auto& row : ham.rows)
+    metadata_of[row[0]] = row[ham.column("sex")] + "," + row[ham.column("age_approx")] + "," +
+                          row[ham.column("anatom_site_general_challenge")];
   std::string meta = "image,patient,sex,age_approx,anatom_site_general\n";
   std::string truth = "image_name,patient_id,target\n";
   for (const auto& row : split.rows) {
     if (row[split.column("part")] != "test") continue;
-    meta += row[0] + ",,,,\n";
+    meta += row[0] + ",," + metadata_of.at(row[0]) + "\n";
     truth += row[0] + "," + row[split.column("group")] + "," + row[split.column("target")] + "\n";
   }
   fs::create_directories(dir / "test");
@@ -106,6 +114,32 @@ TEST(Pipeline, EveryCommandOnTheHamSample) {
   const auto scored = nlohmann::json::parse(dermsim("score --json --truth " + (dir / "truth.csv").string() +
                                                     " --pred " + (dir / "submission.csv").string()));
   EXPECT_NEAR(scored["auc"].get<double>(), auc, 1e-4) << "predict+score must reproduce evaluate";
+  // A card that reads age, sex and site (tests/support/add_metadata_card.py, on a copy of the run):
+  // with the CSV's metadata predict uses it; without, it falls back to the run's own image-only
+  // classifier and says so.
+  const std::string meta_run = (dir / "run-metadata").string();
+  fs::copy(run, meta_run, fs::copy_options::recursive);
+  ASSERT_EQ(std::system(("python3 " + std::string(DERMSIM_SOURCE_DIR) + "/tests/support/add_metadata_card.py " +
+                         meta_run).c_str()), 0);
+  dermsim("predict --run " + meta_run + " --csv " + (dir / "ISIC_2020_Test_Metadata.csv").string() +
+          " --out " + (dir / "with-metadata.csv").string());
+  const CsvTable with_metadata = read_csv((dir / "with-metadata.csv").string());
+  const CsvTable test_metadata = read_csv((dir / "ISIC_2020_Test_Metadata.csv").string());
+  ASSERT_EQ(with_metadata.rows.size(), test_metadata.rows.size());
+  for (size_t i = 0; i < test_metadata.rows.size(); ++i) {  // the test card: age z + 0.5 male - 0.5
+    const std::string& age = test_metadata.rows[i][test_metadata.column("age_approx")];
+    const double logit = (age.empty() ? 0.0 : (std::stod(age) - 50) / 15) +
+                         (test_metadata.rows[i][test_metadata.column("sex")] == "male" ? 0.5 : 0.0) - 0.5;
+    EXPECT_NEAR(std::stod(with_metadata.rows[i][1]), 1 / (1 + std::exp(-logit)), 1e-6) << test_metadata.rows[i][0];
+  }
+  for (const std::string& r : {run, meta_run}) {
+    out = dermsim("predict --run " + r + " --dir " + (dir / "test").string() + " --out " +
+                  (dir / "images-only.csv").string() + " --kaggle");
+    EXPECT_EQ(out.find("image-only classifier") != std::string::npos, r == meta_run || metrics["image_only"].is_object())
+        << out;
+    fs::rename(dir / "images-only.csv", dir / (r == run ? "images-only-run.csv" : "images-only-meta.csv"));
+  }
+  EXPECT_EQ(read_file((dir / "images-only-run.csv").string()), read_file((dir / "images-only-meta.csv").string()));
 
   const std::string query = split.rows[0][0];
   out = dermsim("similar --run " + run + " " + query + " --k 3 --json");
