@@ -43,10 +43,11 @@ std::string encode_reference_index(const ReferenceIndex& index);
 // 0/1, finite values). Anything else throws UserError "PATH: damaged reference index (...)".
 ReferenceIndex decode_reference_index(std::string_view bytes, const std::string& path);
 
-// What an index of this run must have been made from: the checkpoint (its identity), the current
-// model.json and the cache (its content id).
-MadeFrom reference_index_inputs(const RunDir& run, const std::string& checkpoint_id,
-                                const std::string& cache_content_id);
+// What an index of this run must have been made from: the checkpoint (its identity) and the cache
+// (its content id). Not model.json: the index holds embeddings, names and thumbnails, none of
+// which a card decides (its test-time augmentation is recorded in the index and checked against
+// the card where both are used), so re-choosing a classifier leaves the index valid.
+MadeFrom reference_index_inputs(const std::string& checkpoint_id, const std::string& cache_content_id);
 
 // Reads RUN/reference-index.bin and checks it against `current` (reference_index_inputs). Missing,
 // damaged or stale: UserError naming the file and `dermsim evaluate --run RUN`, which rebuilds it.

@@ -246,7 +246,7 @@ std::string retrieval_section(const nlohmann::json& metrics, const ImageCache& c
 std::string interactive_section(const RunData& data, const std::string& checkpoint_id) {
   const RunDir& run = data.run;
   const ReferenceIndex index =
-      read_reference_index(run, reference_index_inputs(run, checkpoint_id, data.cache.content_id()));
+      read_reference_index(run, reference_index_inputs(checkpoint_id, data.cache.content_id()));
   const nlohmann::json card = read_json_file(run.model_card());
   const nlohmann::json blob = {{"validation_roc", card.value("validation_roc", nlohmann::json())},
                                {"threshold", card.value("threshold", nlohmann::json())},

@@ -103,6 +103,12 @@ bool upload_bytes(const httplib::Request& req, std::string& bytes, Refusal& refu
   return true;
 }
 
+// A multipart form field, else the query parameter of that name, else "".
+std::string field_value(const httplib::Request& req, const std::string& name) {
+  if (req.has_file(name)) return req.get_file_value(name).content;
+  return req.has_param(name) ? req.get_param_value(name) : std::string();
+}
+
 int neighbours_asked(const httplib::Request& req) {
   if (!req.has_param("k")) return kDefaultNeighbours;
   const std::string text = req.get_param_value("k");
@@ -180,8 +186,15 @@ void add_routes(httplib::Server& server, const ServeSession& session, InferenceS
     } catch (const UserError& e) {
       return send_error(res, 400, e.what());
     }
-    handle_upload(session, slots, req, res,
-                  [&](const RgbImage& image) { send_json(res, 200, predict_json(session, image, k)); });
+    LesionRecord metadata;
+    try {
+      metadata = upload_metadata(field_value(req, "age"), field_value(req, "sex"), field_value(req, "site"));
+    } catch (const UserError& e) {
+      return send_error(res, 400, e.what());
+    }
+    handle_upload(session, slots, req, res, [&](const RgbImage& image) {
+      send_json(res, 200, predict_json(session, image, k, metadata));
+    });
   });
   server.Post("/api/explain", [&session, &slots](const httplib::Request& req, httplib::Response& res) {
     handle_upload(session, slots, req, res, [&](const RgbImage& image) {

@@ -24,7 +24,7 @@ constexpr int kMaxNeighbours = 64;  // most `k` a prediction may ask for
 struct ServeSession {
   RunData data;
   LoadedModel model;
-  ModelCard card;
+  ModelCard card;  // with metadata, its image-only fallback scores uploads that give none
   ReferenceIndex reference;
   SaliencyScore saliency;
   nlohmann::json model_info;  // GET /api/model
@@ -40,8 +40,14 @@ ServeSession load_serve_session(const std::string& run, const std::string& devic
 RgbImage fit_upload(const ServeSession& session, const std::string& bytes);
 
 // POST /api/predict's answer for an image fitted by fit_upload: probability (as `dermsim predict`
-// computes it), decision, the k nearest reference images, the saliency overlay, the map position.
-nlohmann::json predict_json(const ServeSession& session, const RgbImage& image, int k);
+// computes it; with the metadata classifier when the card has one and `metadata` gives age, sex
+// or site), decision, the k nearest reference images, the saliency overlay, the map position.
+nlohmann::json predict_json(const ServeSession& session, const RgbImage& image, int k,
+                            const LesionRecord& metadata);
+
+// The optional age, sex and site of an upload (form fields or query parameters), as a record the
+// card's metadata encoder reads. Throws UserError naming a bad field.
+LesionRecord upload_metadata(const std::string& age, const std::string& sex, const std::string& site);
 
 // POST /api/explain: the PNG of the image beside its Grad-CAM overlay (as `dermsim explain`).
 std::string explain_png(const ServeSession& session, const RgbImage& image);

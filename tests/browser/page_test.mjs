@@ -10,9 +10,10 @@ import { chartPixels, check, parseArgs, runTest, withPage, withServe } from './b
 const args = parseArgs(['binary', 'run', 'image', 'dropped', 'out']);
 const kMaxUploadMb = 1;  // small, so the oversized upload below stays small too
 
-async function predictDirectly(url, imageBytes) {
+async function predictDirectly(url, imageBytes, fields = {}) {
   const form = new FormData();
   form.append('image', new Blob([imageBytes], { type: 'image/jpeg' }), basename(args.image));
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
   const response = await fetch(`${url}/api/predict?k=8`, { method: 'POST', body: form });
   check(response.ok, `/api/predict answered ${response.status}`);
   return response.json();
@@ -42,6 +43,30 @@ async function uploadAndCheck(page, url) {
           text.includes(n.distance.toFixed(3)), `neighbour ${i}: "${text}" against ${n.image}`);
   });
   check(await page.isVisible('#saliency-image'), 'saliency overlay shown');
+}
+
+// The optional age, sex and site: shown exactly when the run has a classifier that reads them;
+// filled in, the page's answer is the server's for the same fields, and says what it used.
+async function metadataFieldsCheck(page, url) {
+  const withMetadata = (await (await fetch(`${url}/api/model`)).json()).classifier.with_metadata;
+  check((await page.isVisible('#metadata-fields')) === Boolean(withMetadata),
+        `metadata fields visible exactly when the card has with_metadata (${JSON.stringify(withMetadata)})`);
+  check((await page.textContent('#scored-with')).includes('image alone'), 'the first upload used the image alone');
+  if (!withMetadata) return;
+  const fields = { age: '75', sex: 'male', site: withMetadata.sites[0] };
+  const expected = await predictDirectly(url, readFileSync(args.image), fields);
+  check(expected.used_metadata, '/api/predict used the fields');
+  await page.fill('#age-input', fields.age);
+  await page.selectOption('#sex-input', fields.sex);
+  await page.selectOption('#site-input', fields.site);
+  await dropFile(page, args.image);
+  await page.waitForFunction((p) => document.getElementById('probability').dataset.value === String(p),
+                             expected.probability);
+  const scored = await page.textContent('#scored-with');
+  check(scored.includes('age, sex and site given'), `scored-with "${scored}"`);
+  await page.fill('#age-input', '');
+  await page.selectOption('#sex-input', '');
+  await page.selectOption('#site-input', '');
 }
 
 // Drops the file on the drop zone as a user dragging it from a file manager would.
@@ -80,6 +105,7 @@ async function checkPage(server, page, errors) {
   check(mapAfter.dark > mapBefore.dark + 50, `query placed on the map (${mapBefore.dark} -> ${mapAfter.dark} dark pixels)`);
   check(errors.length === 0, `console errors: ${errors.join('; ')}`);
   await page.screenshot({ path: join(args.out, 'page-after-upload.png'), fullPage: true });
+  await metadataFieldsCheck(page, server.url);
 
   const dropped = await predictDirectly(server.url, readFileSync(args.dropped));
   await dropFile(page, args.dropped);

@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "classify/reference_index.h"
 #include "common/atomic_file.h"
 #include "support/test_support.h"
 
@@ -135,13 +136,19 @@ TEST_F(RunFolder, TheReferenceIndexIsReadAndADamagedStaleOrMissingOneIsRefused) 
   expect_refused(run_dermsim(similar), "reference-index.bin: damaged reference index", run, before);
   expect_refused(run_dermsim("explain" + arg(run) + " " + image), "dermsim evaluate", run, before);
 
+  // A re-chosen card leaves the index valid (it holds nothing a card decides); an index of another
+  // checkpoint is stale.
   write_file_atomic(index, bytes);
   nlohmann::json card = nlohmann::json::parse(read_file((run / "model.json").string()));
-  card["threshold"] = card["threshold"].get<double>() / 2;  // an edited card: the index is stale
+  card["threshold"] = card["threshold"].get<double>() / 2;
   write_file_atomic((run / "model.json").string(), card.dump());
+  ok(similar);
+  ReferenceIndex other = decode_reference_index(bytes, index);
+  other.made_from["checkpoint-best.pt"] = "0123456789abcdef";
+  write_file_atomic(index, encode_reference_index(other));
   before = snapshot(run);
-  expect_refused(run_dermsim(similar), "reference-index.bin is stale: made from another model.json", run,
-                 before);
+  expect_refused(run_dermsim(similar), "reference-index.bin is stale: made from another checkpoint-best.pt",
+                 run, before);
 
   fs::remove(index);
   before = snapshot(run);

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -123,9 +124,9 @@ std::string png_header_claiming(uint32_t width, uint32_t height) {
   return png;
 }
 
-double predicted_by_cli(const std::string& image) {
+double predicted_by_cli(const std::string& image, const std::string& run = run_folder()) {
   const std::string csv = (temp_root() / "predict.csv").string();
-  const testing::CommandResult r = testing::run_dermsim("predict --run " + run_folder() + " " + image + " --out " + csv);
+  const testing::CommandResult r = testing::run_dermsim("predict --run " + run + " " + image + " --out " + csv);
   EXPECT_EQ(r.exit_code, 0) << r.output;
   return std::stod(read_csv(csv).rows.at(0).at(1));
 }
@@ -184,10 +185,18 @@ TEST_F(Serve, HealthModelCardAndMap) {
   EXPECT_EQ(roc["positives"].get<long>() + roc["negatives"].get<long>(),
             model["data"]["split"]["val"]["images"].get<long>());
   const nlohmann::json card = nlohmann::json::parse(read_file(run_folder() + "/model.json"));
-  EXPECT_EQ(model["classifier"]["threshold"], card["threshold"]);
+  // An upload carries no age, sex or site: a card whose classifier reads them serves its
+  // image-only fallback, says so, and shows that fallback's test figures.
+  const bool fallback = card.contains("image_only");
+  EXPECT_EQ(fallback, card.contains("metadata"));
+  const nlohmann::json& served = fallback ? card["image_only"] : card;
+  EXPECT_EQ(model["classifier"]["description"], served["classifier_description"]);
+  EXPECT_EQ(model["classifier"]["threshold"], served["threshold"]);
+  EXPECT_EQ(model["classifier"]["with_metadata"].is_null(), !fallback);
   const nlohmann::json metrics = nlohmann::json::parse(read_file(run_folder() + "/metrics-test.json"));
-  EXPECT_EQ(model["test"]["auc"]["value"], metrics["metrics"]["auc"]);
-  EXPECT_EQ(model["test"]["auc"]["low"], metrics["metrics"]["auc_ci"]["lower"]);
+  const nlohmann::json& served_metrics = fallback ? metrics["image_only"]["metrics"] : metrics["metrics"];
+  EXPECT_EQ(model["test"]["auc"]["value"], served_metrics["auc"]);
+  EXPECT_EQ(model["test"]["auc"]["low"], served_metrics["auc_ci"]["lower"]);
 
   const nlohmann::json map = json_of(c.Get("/api/map"));
   EXPECT_EQ(map["method"], "pca");
@@ -197,6 +206,69 @@ TEST_F(Serve, HealthModelCardAndMap) {
   ASSERT_TRUE(page);
   EXPECT_EQ(page->status, 200);
   EXPECT_NE(page->body.find("<"), std::string::npos);
+}
+
+// An upload may give age, sex and site (form fields). On a run whose card reads them (a copy of
+// the fixture's run given a known metadata card by tests/support/add_metadata_card.py), an upload
+// with fields scores as `predict --csv` with the same values, one without as `predict` without
+// --csv (the card's image-only fallback), and /api/model says which is which. A bad field is a
+// 400 naming it.
+TEST_F(Serve, PredictUsesTheAgeSexAndSiteAnUploadGives) {
+  const std::string run = run_folder() + "-metadata";
+  fs::remove_all(run);
+  fs::copy(run_folder(), run, fs::copy_options::recursive);
+  ASSERT_EQ(std::system(("python3 " + std::string(DERMSIM_SOURCE_DIR) + "/tests/support/add_metadata_card.py " +
+                         run).c_str()), 0);
+  const nlohmann::json card = nlohmann::json::parse(read_file(run + "/model.json"));
+  ServerProcess metadata_server;
+  metadata_server.start("--run " + run + " --port 0 --threads 2");
+  httplib::Client c("127.0.0.1", metadata_server.port);
+  c.set_read_timeout(60);
+  const nlohmann::json model = json_of(c.Get("/api/model"));
+  const nlohmann::json& with_metadata = model["classifier"]["with_metadata"];
+  ASSERT_TRUE(with_metadata.is_object()) << model["classifier"].dump();
+  EXPECT_EQ(with_metadata["description"], card["classifier_description"]);
+  EXPECT_EQ(model["classifier"]["description"], card["image_only"]["classifier_description"]);
+  EXPECT_EQ(with_metadata["sites"], card["metadata"]["sites"]);
+
+  const std::string jpeg = read_file(kImage);
+  const std::string site = card["metadata"]["sites"][0];
+  auto with_fields = [&](const std::string& age) {
+    auto r = c.Post("/api/predict", httplib::MultipartFormDataItems{
+                                        {"image", jpeg, "upload", "image/jpeg"}, {"age", age, "", ""},
+                                        {"sex", "male", "", ""}, {"site", site, "", ""}});
+    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
+    return r ? nlohmann::json::parse(r->body) : nlohmann::json();
+  };
+  const nlohmann::json p = with_fields("75");
+  EXPECT_TRUE(p["used_metadata"].get<bool>());
+  EXPECT_EQ(p["classifier"], card["classifier_description"]);
+  EXPECT_GT(p["probability"].get<double>(), with_fields("30")["probability"].get<double>()) << "age ignored";
+  const std::string csv = (temp_root() / "upload-metadata.csv").string();
+  write_file_atomic(csv, "image,patient,sex,age_approx,anatom_site_general\n" +
+                             fs::path(kImage).stem().string() + ",,male,75," + site + "\n");
+  const std::string out = (temp_root() / "predict-metadata.csv").string();
+  ok("predict --run " + run + " --csv " + csv + " --images " + fs::path(kImage).parent_path().string() +
+     " --out " + out);
+  EXPECT_NEAR(p["probability"].get<double>(), std::stod(read_csv(out).rows.at(0).at(1)), 5e-7);
+
+  auto plain = post_form(c, "/api/predict", jpeg, "image/jpeg");
+  ASSERT_TRUE(plain);
+  const nlohmann::json q = nlohmann::json::parse(plain->body);
+  EXPECT_FALSE(q["used_metadata"].get<bool>());
+  EXPECT_EQ(q["classifier"], card["image_only"]["classifier_description"]);
+  EXPECT_EQ(q["threshold"], card["image_only"]["threshold"]);
+  EXPECT_NEAR(q["probability"].get<double>(), predicted_by_cli(kImage, run), 5e-7);
+
+  for (const auto& [field, value] : std::vector<std::pair<std::string, std::string>>{
+           {"age", "seventy"}, {"age", "-3"}, {"sex", "x"}}) {
+    auto bad = c.Post("/api/predict", httplib::MultipartFormDataItems{
+                                          {"image", jpeg, "upload", "image/jpeg"}, {field, value, "", ""}});
+    ASSERT_TRUE(bad);
+    EXPECT_EQ(bad->status, 400) << field << "=" << value;
+    EXPECT_NE(json_of(bad)["error"].get<std::string>().find(field + ":"), std::string::npos) << bad->body;
+  }
+  EXPECT_EQ(metadata_server.stop(), 0) << metadata_server.output;
 }
 
 TEST_F(Serve, PredictAnswersWhatThePredictCommandSays) {

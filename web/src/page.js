@@ -50,9 +50,28 @@ function renderModelCard(card) {
       : 'Not yet scored on the test split.',
   ];
   $('model-summary').replaceWith(...lines.map((text) => el('p', {}, text)));
+  renderMetadataFields(c.with_metadata);
   const versions = card.versions || {};
   $('versions').textContent = `dermsim ${versions.dermsim}, LibTorch ${versions.libtorch}; ` +
     `run ${(card.data || {}).run}. The card says: ${card.disclaimer}.`;
+}
+
+// Shown only when the run has a classifier that reads age, sex and site (docs/web-api.md).
+function renderMetadataFields(withMetadata) {
+  if (!withMetadata) return;
+  const option = (value) => el('option', { value }, value);
+  $('sex-input').append(...withMetadata.sexes.map(option));
+  $('site-input').append(...withMetadata.sites.map(option));
+  $('metadata-note').textContent = `Given any of them, the image is scored by ${withMetadata.description} ` +
+    `(validation AUC ${withMetadata.validation_auc.toFixed(3)}); without them, from the image alone.`;
+  $('metadata-fields').hidden = false;
+}
+
+function appendMetadata(form) {
+  for (const [field, id] of [['age', 'age-input'], ['sex', 'sex-input'], ['site', 'site-input']]) {
+    const value = $(id).value.trim();
+    if (value !== '') form.append(field, value);
+  }
 }
 
 function renderNeighbour(n) {
@@ -73,7 +92,12 @@ function renderPrediction(card, prediction) {
   decision.textContent = prediction.malignant
     ? `At or above the saved threshold ${prediction.threshold.toFixed(3)}: flagged as suspicious`
     : `Below the saved threshold ${prediction.threshold.toFixed(3)}: not flagged`;
-  $('threshold-meaning').textContent = `On validation this threshold ${describeOperatingPoint(v.sensitivity, v.specificity)}.`;
+  $('threshold-meaning').textContent = prediction.used_metadata
+    ? 'This threshold was chosen on validation for the classifier that reads age, sex and site.'
+    : `On validation this threshold ${describeOperatingPoint(v.sensitivity, v.specificity)}.`;
+  $('scored-with').textContent = prediction.used_metadata
+    ? `Scored from the image with the age, sex and site given (${prediction.classifier}).`
+    : `Scored from the image alone (${prediction.classifier}).`;
   $('query-image').src = queryUrl;
   $('saliency-figure').hidden = !prediction.saliency;
   if (prediction.saliency) $('saliency-image').src = prediction.saliency;
@@ -90,6 +114,7 @@ async function predict(card, file) {
   $('status').textContent = `Analysing ${file.name}…`;
   const form = new FormData();
   form.append('image', file);
+  appendMetadata(form);
   let response;
   try {
     response = await fetch(`/api/predict?k=${encodeURIComponent($('k-input').value)}`, { method: 'POST', body: form });
