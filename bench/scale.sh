@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=${SCALE_ROOT:-/tmp/scale-data}
-BIN=${BUILD_DIR:-build}
+BIN=${BUILD_DIR:-build}  # a frozen copy (dermsim, bench/make_scaled_copies) keeps rebuilds out of a long run
 DERMSIM=$BIN/dermsim
 GEN=$BIN/bench/make_scaled_copies
 TEST_IMAGES=${SCALE_TEST_IMAGES:-10982}     # the ISIC 2020 test set's size
@@ -64,8 +64,8 @@ for level in "${LEVELS[@]}"; do
     --csv "$ROOT/test-$TEST_IMAGES/ISIC_2020_Test_Metadata.csv" --out "$run/predictions-test.csv"
   measure "$level" similar-one "$level" "$DERMSIM" similar --run "$run" \
     "$ROOT/test-$TEST_IMAGES/test/ISIC_S0000000.jpg"
-  echo "level $level: $(grep -c . "$run/training-log.csv") lines of training-log.csv; uptime: $(uptime)" \
-    | tee -a "$ROOT/uptime.txt"
+  steps=$(tail -1 "$run/training-log.csv" | cut -d, -f2)  # epoch,step,...
+  echo "level $level: the epoch was $steps steps of 64 images; uptime: $(uptime)" | tee -a "$ROOT/uptime.txt"
 done
 
 # Full-size originals: dermsim prepare (DCT-scaled TurboJPEG decode) against the Python peer,
