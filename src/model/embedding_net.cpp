@@ -2,6 +2,8 @@
 // (Kaiming-normal fan_out convolutions, unit BN), which also trains the small net well from scratch.
 #include "model/embedding_net.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <array>
 
 #include "common/error.h"
@@ -21,6 +23,42 @@ nn::Sequential make_stage(int64_t in, int64_t out, int64_t blocks, int64_t strid
   for (int64_t b = 1; b < blocks; ++b) stage->push_back(BasicBlock(out, out, 1));
   return stage;
 }
+
+// bn(x), or x where the batch norm was folded into the convolution before it.
+torch::Tensor batch_norm_unless_folded(nn::BatchNorm2d bn, torch::Tensor x) {
+  return bn ? bn->forward(x) : x;
+}
+
+// `conv` followed by `bn` in eval mode, as one convolution with a bias.
+nn::Conv2d folded_conv(const nn::Conv2dImpl& conv, const nn::BatchNorm2dImpl& bn) {
+  TORCH_CHECK(!conv.bias.defined(), "folding assumes bias-free convolutions");
+  const auto& o = conv.options;
+  nn::Conv2d folded(nn::Conv2dOptions(o.in_channels(), o.out_channels(), o.kernel_size())
+                        .stride(o.stride())
+                        .padding(o.padding())
+                        .dilation(o.dilation())
+                        .groups(o.groups())
+                        .bias(true));
+  torch::NoGradGuard no_grad;
+  const torch::Tensor scale = bn.weight / torch::sqrt(bn.running_var + bn.options.eps());
+  folded->weight.copy_(conv.weight * scale.reshape({-1, 1, 1, 1}));
+  folded->bias.copy_(bn.bias - bn.running_mean * scale);
+  return folded;
+}
+
+// Building modules draws initial weights from the global generator; an inference copy must not
+// move it, or what follows a model load would depend on whether the model was folded.
+class KeepGlobalGenerator {
+ public:
+  KeepGlobalGenerator() : generator_(at::detail::getDefaultCPUGenerator()), state_(generator_.get_state()) {}
+  ~KeepGlobalGenerator() { generator_.set_state(state_); }
+  KeepGlobalGenerator(const KeepGlobalGenerator&) = delete;
+  KeepGlobalGenerator& operator=(const KeepGlobalGenerator&) = delete;
+
+ private:
+  at::Generator generator_;
+  torch::Tensor state_;
+};
 
 struct Architecture {
   int64_t stem_channels, stem_kernel, stem_stride;
@@ -54,9 +92,23 @@ BasicBlockImpl::BasicBlockImpl(int64_t in_channels, int64_t out_channels, int64_
 
 torch::Tensor BasicBlockImpl::forward(torch::Tensor x) {
   auto identity = downsample ? downsample->forward(x) : x;
-  auto out = torch::relu(bn1->forward(conv1->forward(x)));
-  out = bn2->forward(conv2->forward(out));
+  auto out = torch::relu(batch_norm_unless_folded(bn1, conv1->forward(x)));
+  out = batch_norm_unless_folded(bn2, conv2->forward(out));
   return torch::relu(out + identity);
+}
+
+void BasicBlockImpl::fold_batch_norm() {
+  conv1 = replace_module("conv1", folded_conv(*conv1, *bn1));
+  conv2 = replace_module("conv2", folded_conv(*conv2, *bn2));
+  unregister_module("bn1");
+  unregister_module("bn2");
+  bn1 = nullptr;
+  bn2 = nullptr;
+  if (downsample) {
+    downsample = replace_module(
+        "downsample", nn::Sequential(folded_conv(*downsample->ptr(0)->as<nn::Conv2d>(),
+                                                 *downsample->ptr(1)->as<nn::BatchNorm2d>())));
+  }
 }
 
 EmbeddingNetImpl::EmbeddingNetImpl(const EmbeddingNetOptions& options) : options_(options) {
@@ -92,7 +144,8 @@ EmbeddingNetImpl::EmbeddingNetImpl(const EmbeddingNetOptions& options) : options
 torch::Tensor EmbeddingNetImpl::feature_map(torch::Tensor images) {
   TORCH_CHECK(images.dim() == 4 && images.size(1) == 3, "EmbeddingNet expects N x 3 x H x W images, got ",
               images.sizes());
-  auto x = torch::relu(bn1->forward(conv1->forward(images)));
+  TORCH_CHECK(bn1 || !is_training(), "a batch-norm-folded EmbeddingNet is for inference only (eval mode)");
+  auto x = torch::relu(batch_norm_unless_folded(bn1, conv1->forward(images)));
   if (maxpool) x = maxpool->forward(x);
   return layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
 }
@@ -115,7 +168,34 @@ torch::Tensor EmbeddingNetImpl::logit(const torch::Tensor& embeddings) {
   return head->forward(embeddings).squeeze(1);
 }
 
+void EmbeddingNetImpl::fold_batch_norm() {
+  conv1 = replace_module("conv1", folded_conv(*conv1, *bn1));
+  unregister_module("bn1");
+  bn1 = nullptr;
+  for (const nn::Sequential& layer : {layer1, layer2, layer3, layer4})
+    for (size_t b = 0; b < layer->size(); ++b) layer->ptr(b)->as<BasicBlock>()->fold_batch_norm();
+}
+
 EmbeddingNet make_embedding_net(const EmbeddingNetOptions& options) { return EmbeddingNet(options); }
+
+EmbeddingNet batch_norm_folded_copy(const EmbeddingNet& net) {
+  TORCH_CHECK(!net->is_training(), "batch_norm_folded_copy: the network must be in eval mode");
+  const torch::Device device = net->parameters().front().device();
+  EmbeddingNet copy{nullptr};
+  {
+    KeepGlobalGenerator keep;
+    copy = make_embedding_net(net->options());
+    torch::NoGradGuard no_grad;
+    const auto parameters = net->named_parameters();
+    for (auto& p : copy->named_parameters()) p.value().copy_(parameters[p.key()]);
+    const auto buffers = net->named_buffers();
+    for (auto& b : copy->named_buffers()) b.value().copy_(buffers[b.key()]);
+    copy->fold_batch_norm();
+  }
+  copy->to(device);
+  copy->eval();
+  return copy;
+}
 
 void to_channels_last(EmbeddingNet& net) {
   torch::NoGradGuard no_grad;

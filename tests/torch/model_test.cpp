@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "model/embedding_net.h"
 #include "model/weights_file.h"
+#include "support/batch_norm.h"
 #include "support/oracle.h"
 
 namespace dermsim {
@@ -92,6 +93,55 @@ TEST_P(BothBackbones, SaveLoadRoundTripGivesIdenticalOutputs) {
   loaded->eval();
   EXPECT_TRUE(torch::equal(loaded->forward(images), expected));
   fs::remove(path);
+}
+
+// Folding must reproduce eval-mode batch norm exactly up to float rounding: random statistics
+// everywhere, and one stem channel whose variance is at eps, so that dropping eps, the mean or the
+// shift would move the embeddings by far more than the tolerance.
+TEST_P(BothBackbones, BatchNormFoldedCopyGivesTheSameEmbeddings) {
+  torch::manual_seed(5);
+  auto net = make_embedding_net({GetParam(), 32});
+  testing::randomise_batch_norm(net);
+  {
+    torch::NoGradGuard no_grad;
+    auto* stem_bn = net->named_modules()["bn1"]->as<torch::nn::BatchNorm2d>();
+    stem_bn->running_var[0] = 1e-5;  // = eps
+  }
+  net->eval();
+  const auto images = torch::randn({4, 3, 64, 64});
+  torch::NoGradGuard no_grad;
+  const auto expected = net->forward(images);
+
+  auto folded = batch_norm_folded_copy(net);
+  int batch_norms = 0;
+  for (const auto& m : folded->modules()) batch_norms += m->as<torch::nn::BatchNorm2d>() != nullptr;
+  EXPECT_EQ(batch_norms, 0);
+  // Unit-length float embeddings: a folded layer differs only in rounding order (~1e-7 each).
+  constexpr double kTolerance = 1e-5;
+  EXPECT_LE(max_abs(folded->forward(images) - expected), kTolerance);
+  EXPECT_LE(max_abs(folded->forward(images.contiguous(torch::MemoryFormat::ChannelsLast)) - expected),
+            kTolerance);
+  EXPECT_LE(max_abs(folded->logit(expected) - net->logit(expected)), 1e-6);
+  EXPECT_TRUE(torch::equal(net->forward(images), expected));  // the original is left as it was
+
+  folded->train();
+  EXPECT_THROW(folded->forward(images), c10::Error);
+}
+
+TEST(EmbeddingNet, BatchNormFoldedCopyLeavesTheGlobalGeneratorAlone) {
+  auto net = make_embedding_net({"small", 16});
+  net->eval();
+  torch::manual_seed(8);
+  const auto expected = torch::rand({4});
+  torch::manual_seed(8);
+  batch_norm_folded_copy(net);
+  EXPECT_TRUE(torch::equal(torch::rand({4}), expected));
+}
+
+TEST(EmbeddingNet, BatchNormFoldedCopyRefusesATrainingModeNet) {
+  auto net = make_embedding_net({"small", 16});
+  net->train();
+  EXPECT_THROW(batch_norm_folded_copy(net), c10::Error);
 }
 
 INSTANTIATE_TEST_SUITE_P(Model, BothBackbones, ::testing::Values("small", "resnet18"));

@@ -11,6 +11,7 @@
 
 #include "model/embedding_net.h"
 #include "model/weights_file.h"
+#include "support/batch_norm.h"
 #include "support/oracle.h"
 #include "train/losses.h"
 
@@ -19,17 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void randomise_batch_norm(EmbeddingNet& net) {
-  torch::NoGradGuard no_grad;
-  for (auto& module : net->modules(/*include_self=*/false)) {
-    if (auto* bn = module->as<torch::nn::BatchNorm2d>()) {
-      bn->running_mean.copy_(torch::randn_like(bn->running_mean) * 0.1);
-      bn->running_var.copy_(torch::rand_like(bn->running_var) + 0.5);
-      bn->weight.copy_(torch::rand_like(bn->weight) + 0.5);
-      bn->bias.copy_(torch::randn_like(bn->bias) * 0.1);
-    }
-  }
-}
+using testing::randomise_batch_norm;
 
 TEST(PeerModel, PythonPeerIsTheSameNetworkAndLoss) {
   if (std::system("/usr/bin/python3 -c 'import torch, numpy' >/dev/null 2>&1") != 0)
