@@ -45,6 +45,7 @@ void run_train(const std::string& run, TrainRequest& request, const RankPlace& p
   const RunData data = load_run_data(run);
   request.writes = writer;
   request.local_rank = place.local_rank;
+  request.ranks = place.world_size;
   TrainingSetup setup = start_training(data, request);
   std::unique_ptr<ProcessGroup> group;
   if (place.world_size > 1)
