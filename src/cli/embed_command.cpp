@@ -141,6 +141,9 @@ void add_embed_command(CLI::App& app, const std::vector<std::string>& argv) {
     const RunData data = load_run_data(args->run);
     const LoadedModel model = load_model(data, rank_args.device, rank_args.threads);
     const std::unique_ptr<ProcessGroup> group = join_inference_ranks(place, args->ranks.dist_timeout);
+    if (group && place.rank == 0)
+      std::fprintf(stderr, "note: embedding as %d ranks (%s), %d CPU thread(s) each\n",
+                   group->size(), group->backend_name().c_str(), rank_args.threads);
     const std::string base =
         !args->out.empty() ? args->out
                            : args->run + (args->dir.empty() ? "/embeddings-" + args->split

@@ -115,9 +115,12 @@ TEST_F(DistributedTraining, TorchrunStartsRanksThatTrainLikeNproc) {
   const std::string port =
       "$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind((\"127.0.0.1\", 0)); "
       "print(s.getsockname()[1])')";
+  // --redirects/--tee 1: Debian's 1.13 on Python 3.11 parses their default "0" as None and fails
+  // (IntFlag changed), so the ranks' stdout also goes to files under --log_dir; stderr is ours.
   const ShellRun r = run_shell(
       "timeout 300 /usr/bin/python3 -m torch.distributed.run --nnodes 1 --nproc_per_node 2 "
-      "--master_addr 127.0.0.1 --master_port " + port + " --no_python " + DERMSIM_BINARY +
+      "--master_addr 127.0.0.1 --master_port " + port + " --redirects 1 --tee 1 --log_dir " +
+      (temp_root() / "torchrun-logs").string() + " --no_python " + DERMSIM_BINARY +
       " train --run " + by_torchrun.string() + args);
   ASSERT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0) << r.status << "\n" << r.output;
   EXPECT_NE(r.output.find("training as 2 data-parallel ranks (gloo), 1 CPU thread(s) each"),
