@@ -15,11 +15,12 @@ int main(int argc, char** argv) {
       "A research tool, not a diagnostic device."};
   app.require_subcommand(1);
   dermsim::cli::add_prepare_command(app);
-  dermsim::cli::add_train_command(app, std::vector<std::string>(argv, argv + argc));
+  const std::vector<std::string> command_line(argv, argv + argc);
+  dermsim::cli::add_train_command(app, command_line);
   dermsim::cli::add_evaluate_command(app);
-  dermsim::cli::add_predict_command(app);
+  dermsim::cli::add_predict_command(app, command_line);
   dermsim::cli::add_similar_command(app);
-  dermsim::cli::add_embed_command(app);
+  dermsim::cli::add_embed_command(app, command_line);
   dermsim::cli::add_score_command(app);
   dermsim::cli::add_report_command(app);
   dermsim::cli::add_explain_command(app);
@@ -35,6 +36,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // A bad flag is the user's: one line and exit 2, like every other user error.
     std::fprintf(stderr, "dermsim: error: %s (see --help)\n", e.what());
+    return 2;
+  } catch (const dermsim::AlreadyReported&) {
     return 2;
   } catch (const dermsim::UserError& e) {
     std::fprintf(stderr, "dermsim: error: %s\n", e.what());

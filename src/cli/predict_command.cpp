@@ -2,16 +2,18 @@
 // Kaggle-style submission (image_name,target).
 #include <CLI/CLI.hpp>
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <map>
+#include <memory>
+#include <optional>
 
 #include "cli/commands.h"
+#include "cli/rank_options.h"
 #include "common/csv.h"
 #include "common/error.h"
 #include "common/progress.h"
 #include "data/metadata.h"
+#include "distributed/sharded_inference.h"
 #include "image/decode_many.h"
 #include "classify/metadata_features.h"
 #include "classify/model_card.h"
@@ -20,7 +22,8 @@
 namespace dermsim::cli {
 namespace {
 
-constexpr size_t kChunk = 256;  // images decoded and embedded at a time (bounded memory)
+// Images decoded and embedded at a time (bounded memory); also the unit the ranks share inputs in.
+constexpr size_t kChunk = 256;
 
 struct PredictArgs {
   std::string run, dir, csv, images_dir, out = "predictions.csv", device = "auto";
@@ -28,10 +31,12 @@ struct PredictArgs {
   int tta = 0;  // 0 = as chosen by evaluate
   int threads = 0;
   bool kaggle = false;
+  RankArgs ranks;
 };
 
 // The images to score; with --csv their metadata too (age, sex, site), else only image_path is set.
-std::vector<LesionRecord> input_records(const PredictArgs& args) {
+// Every rank reads the whole list; `report` (rank 0) names the missing images.
+std::vector<LesionRecord> input_records(const PredictArgs& args, bool report) {
   if (!args.csv.empty()) {
     LoadOptions load;
     load.csv_path = args.csv;
@@ -43,7 +48,7 @@ std::vector<LesionRecord> input_records(const PredictArgs& args) {
       throw UserError(test.csv_path + ": none of its " + std::to_string(test.missing_images.size()) +
                       " images was found in " + test.image_dir + " (first: " +
                       test.missing_images.front() + "); give the folder with --images");
-    for (const auto& m : test.missing_images)
+    for (const auto& m : report ? test.missing_images : std::vector<std::string>())
       std::fprintf(stderr, "warning: %s: image file not found, skipped\n", m.c_str());
     return test.records;
   }
@@ -68,11 +73,14 @@ void require_unique_ids(const std::vector<LesionRecord>& records) {
   }
 }
 
-void run_predict(const PredictArgs& args) {
+// One rank of a prediction (the only one without WORLD_SIZE): it scores its share of the inputs,
+// rank 0 gathers the rows in input order and writes them.
+void run_predict(const PredictArgs& args, const RankPlace& place) {
+  const bool writer = place.rank == 0;
   const RunData data = load_run_data(args.run);
   const LoadedModel model = load_model(data, args.device, args.threads);
   const ModelCard card = load_model_card(data.run, model.checkpoint_id);
-  const std::vector<LesionRecord> inputs = input_records(args);
+  const std::vector<LesionRecord> inputs = input_records(args, writer);
   if (inputs.empty()) throw UserError("predict: no images given (IMAGE..., --dir or --csv)");
   require_unique_ids(inputs);
   std::vector<const LesionRecord*> input_pointers;
@@ -84,7 +92,7 @@ void run_predict(const PredictArgs& args) {
                     ") needs each image's age, sex and site: give the images with --csv FILE "
                     "(columns image, sex, age_approx, anatom_site_general) and --images DIR, or run "
                     "`dermsim evaluate --run " + data.run.root + "` to add an image-only fallback");
-  if (&chosen != &card)
+  if (&chosen != &card && writer)
     std::fprintf(stderr, "note: %s; scoring with the image-only classifier (%s, val AUC %.3f; with "
                  "metadata %.3f)\n", args.csv.empty() ? "no --csv, so no age, sex or site"
                  : (args.csv + " gives no sex, age_approx or anatom_site_general").c_str(),
@@ -95,22 +103,24 @@ void run_predict(const PredictArgs& args) {
   const FitMode fit = fit_mode_of(data);
   const int tta = args.tta > 0 ? args.tta : chosen.tta;
 
-  std::vector<std::vector<std::string>> rows;
-  long unreadable = 0, flagged = 0;
-  std::string first_error;
-  ProgressBar bar("predict", static_cast<long long>(paths.size()), "img");
-  for (size_t begin = 0; begin < paths.size(); begin += kChunk) {
+  const std::unique_ptr<ProcessGroup> group = join_inference_ranks(place, args.ranks.dist_timeout);
+  if (group && writer)
+    std::fprintf(stderr, "note: predicting as %d ranks (%s), %d CPU thread(s) each\n",
+                 group->size(), group->backend_name().c_str(), args.threads);
+  const InputShare share = input_share(paths.size(), kChunk, place.rank, place.world_size);
+  ShareResult mine;  // count: images at or above the threshold
+  std::optional<ProgressBar> bar;
+  if (writer) bar.emplace("predict", static_cast<long long>(share.end - share.begin), "img");
+  for (size_t begin = share.begin; begin < share.end; begin += kChunk) {
     std::vector<std::string> chunk(paths.begin() + begin,
-                                   paths.begin() + std::min(paths.size(), begin + kChunk));
+                                   paths.begin() + std::min(share.end, begin + kChunk));
     DecodedImages decoded = decode_and_fit(chunk, size, fit, args.threads);
     std::vector<const uint8_t*> pixels;
     std::vector<const LesionRecord*> records;
     std::vector<size_t> ok;
     for (size_t i = 0; i < chunk.size(); ++i) {
       if (!decoded.errors[i].empty()) {
-        std::fprintf(stderr, "%swarning: skipped: %s\n", isatty(2) ? "\r\033[K" : "",
-                     decoded.errors[i].c_str());
-        if (unreadable++ == 0) first_error = decoded.errors[i];
+        mine.skipped.push_back(decoded.errors[i]);
         continue;
       }
       pixels.push_back(decoded.images[i].pixels.data());
@@ -123,32 +133,35 @@ void run_predict(const PredictArgs& args) {
           malignancy_probability(chosen, embedded.embeddings, embedded.head_logits, &records);
       for (size_t j = 0; j < ok.size(); ++j) {
         const bool malignant = p[j] >= chosen.threshold;
-        flagged += malignant;
+        mine.count += malignant;
         char prob[32];
         std::snprintf(prob, sizeof prob, "%.6f", p[j]);
         std::vector<std::string> row{image_id_from_path(chunk[ok[j]]), prob};
         if (!args.kaggle) row.push_back(malignant ? "1" : "0");
-        rows.push_back(std::move(row));
+        mine.rows.push_back(std::move(row));
       }
     }
-    bar.advance(static_cast<long long>(chunk.size()));
+    if (bar) bar->advance(static_cast<long long>(chunk.size()));
   }
-  bar.finish();
-  if (rows.empty()) throw UserError("predict: none of the " + std::to_string(paths.size()) +
-                                    " images could be read (first: " + first_error + ")");
+  if (bar) bar->finish();
+  const ShareResult all = merge_shares(group.get(), std::move(mine));
+  if (!writer) return;
+  for (const auto& reason : all.skipped) std::fprintf(stderr, "warning: skipped: %s\n", reason.c_str());
+  if (all.rows.empty()) throw UserError("predict: none of the " + std::to_string(paths.size()) +
+                                        " images could be read (first: " + all.skipped.front() + ")");
   std::vector<std::string> header{"image_name", "target"};
   if (!args.kaggle) header.push_back("malignant_at_threshold");
-  write_csv(args.out, header, rows);
-  std::printf("wrote %s: %zu images, %ld at or above the threshold %.4f (%s), %ld unreadable\n",
-              args.out.c_str(), rows.size(), flagged, chosen.threshold,
-              chosen.threshold_rule.c_str(), unreadable);
+  write_csv(args.out, header, all.rows);
+  std::printf("wrote %s: %zu images, %ld at or above the threshold %.4f (%s), %zu unreadable\n",
+              args.out.c_str(), all.rows.size(), all.count, chosen.threshold,
+              chosen.threshold_rule.c_str(), all.skipped.size());
   std::printf("classifier: %s%s; target = P(malignant). A research tool, not a diagnostic device.\n",
               chosen.description.c_str(), chosen.metadata ? " (with each image's age, sex and site from --csv)" : "");
 }
 
 }  // namespace
 
-void add_predict_command(CLI::App& app) {
+void add_predict_command(CLI::App& app, const std::vector<std::string>& argv) {
   auto args = std::make_shared<PredictArgs>();
   auto* cmd = app.add_subcommand("predict", "malignancy probability for new images -> CSV");
   cmd->add_option("--run", args->run, "trained and evaluated run folder")->required();
@@ -162,7 +175,15 @@ void add_predict_command(CLI::App& app) {
       ->check(CLI::Range(0, 8));
   cmd->add_option("--device", args->device, "auto | cpu | cuda")->capture_default_str();
   cmd->add_option("--threads", args->threads, "CPU threads (0 = one per core)");
-  cmd->callback([args] { run_predict(*args); });
+  add_rank_options(cmd, args->ranks);
+  cmd->callback([args, cmd, argv] {
+    const RankPlace place = rank_place_from_environment();
+    if (launched_local_ranks(*cmd, args->ranks, place, argv)) return;
+    PredictArgs rank_args = *args;
+    rank_args.threads = threads_of_rank(*cmd, args->threads, place);
+    rank_args.device = device_of_rank(args->device, place);
+    run_predict(rank_args, place);
+  });
 }
 
 }  // namespace dermsim::cli

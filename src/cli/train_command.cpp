@@ -1,20 +1,18 @@
 // `dermsim train`: Siamese training of the embedding network on a prepared run.
 #include <CLI/CLI.hpp>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <optional>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/rank_options.h"
 #include "common/error.h"
 #include "common/progress.h"
 #include "common/run_lock.h"
-#include "distributed/local_ranks.h"
 #include "distributed/process_group.h"
 #include "inference/model_choice.h"
 #include "inference/run_reference_index.h"
@@ -47,6 +45,7 @@ void run_train(const std::string& run, TrainRequest& request, const RankPlace& p
   const RunData data = load_run_data(run);
   request.writes = writer;
   request.local_rank = place.local_rank;
+  request.ranks = place.world_size;
   TrainingSetup setup = start_training(data, request);
   std::unique_ptr<ProcessGroup> group;
   if (place.world_size > 1)
@@ -109,8 +108,7 @@ void add_train_command(CLI::App& app, const std::vector<std::string>& argv) {
     bool resume = false;
     bool no_augment = false;
     long stop_after_steps = 0;
-    int nproc = 1;
-    int dist_timeout = 300;
+    RankArgs ranks;
   };
   auto args = std::make_shared<Args>();
   TrainOptions& o = args->options;
@@ -170,40 +168,23 @@ void add_train_command(CLI::App& app, const std::vector<std::string>& argv) {
       ->capture_default_str();
   cmd->add_flag("--resume", args->resume,
                 "continue from RUN/checkpoint-last.pt with its options (a changed option is refused)");
-  cmd->add_option("--nproc", args->nproc,
-                  "data-parallel ranks (processes) on this host, sharing its cores; several hosts: "
-                  "run the same command on each under torchrun's MASTER_ADDR, MASTER_PORT, "
-                  "WORLD_SIZE, RANK, LOCAL_RANK instead")
-      ->check(CLI::Range(1, 1024));
-  cmd->add_option("--dist-timeout", args->dist_timeout,
-                  "seconds a rank waits for the others (then fails) in a data-parallel run")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 86400));
+  add_rank_options(cmd, args->ranks);
   cmd->add_option("--stop-after-steps", args->stop_after_steps,
                   "stop after this many steps (as if interrupted); for tests")
       ->group("");
   cmd->callback([args, cmd, argv] {
     const RankPlace place = rank_place_from_environment();
-    if (args->nproc > 1 && place.world_size == 1) {  // the launcher: start the ranks, then wait
-      rank_positions(args->options.images_per_class, 0, args->nproc);  // refused here, not N times
-      const std::string failure = run_local_ranks(args->nproc, argv);
-      if (!failure.empty()) throw UserError(failure);
-      return;
-    }
-    if (cmd->count("--nproc") > 0 && args->nproc != place.world_size)
-      throw UserError("--nproc " + std::to_string(args->nproc) + " under WORLD_SIZE=" +
-                      std::to_string(place.world_size) +
-                      ": a launcher already placed this rank; drop --nproc");
+    if (args->ranks.nproc > 1 && place.world_size == 1)  // refused here, not once by each rank
+      rank_positions(args->options.images_per_class, 0, args->ranks.nproc);
+    if (launched_local_ranks(*cmd, args->ranks, place, argv)) return;
     TrainRequest request;
     request.options = args->options;
     request.options.augment.enabled = !args->no_augment;
     request.resume = args->resume;
     for (const auto& [flag, key] : kFlagKeys)
       if (cmd->count(flag) > 0) request.given.push_back(key);
-    if (place.local_world_size > 1 && cmd->count("--threads") == 0)  // the host's cores, shared
-      request.options.threads = std::max(
-          1, static_cast<int>(std::thread::hardware_concurrency()) / place.local_world_size);
-    run_train(args->run, request, place, args->dist_timeout, args->stop_after_steps);
+    request.options.threads = threads_of_rank(*cmd, request.options.threads, place);
+    run_train(args->run, request, place, args->ranks.dist_timeout, args->stop_after_steps);
   });
 }
 

@@ -12,4 +12,11 @@ class UserError : public std::runtime_error {
   explicit UserError(const std::string& message) : std::runtime_error(message) {}
 };
 
+// A failure already reported in one line by a child process (a rank of `--nproc`, whose stderr is
+// ours): the CLI exits non-zero without a second line.
+class AlreadyReported : public UserError {
+ public:
+  AlreadyReported() : UserError("(reported above)") {}
+};
+
 }  // namespace dermsim

@@ -88,11 +88,12 @@ std::string how_it_ended(int status) {
 
 }  // namespace
 
-std::string run_local_ranks(int nproc, const std::vector<std::string>& argv, int grace_seconds) {
+LocalRanksOutcome run_local_ranks(int nproc, const std::vector<std::string>& argv,
+                                  int grace_seconds) {
   const int port = free_local_port();
   std::map<pid_t, int> running;  // pid -> rank
   for (int rank = 0; rank < nproc; ++rank) running[start_rank(rank, nproc, port, argv)] = rank;
-  std::string failure;
+  LocalRanksOutcome outcome;
   bool stopping = false;  // a rank failed: the others have until `deadline`
   auto deadline = std::chrono::steady_clock::now();
   while (!running.empty()) {
@@ -116,13 +117,14 @@ std::string run_local_ranks(int nproc, const std::vector<std::string>& argv, int
     if (it == running.end()) continue;
     const int rank = it->second;
     running.erase(it);
-    if ((WIFEXITED(status) && WEXITSTATUS(status) == 0) || !failure.empty()) continue;
-    failure = "rank " + std::to_string(rank) + " of " + std::to_string(nproc) + " " +
-              how_it_ended(status) + "; the other ranks were stopped";
+    if ((WIFEXITED(status) && WEXITSTATUS(status) == 0) || !outcome.failure.empty()) continue;
+    outcome.failed_rank_reported = WIFEXITED(status) && WEXITSTATUS(status) == 2;
+    outcome.failure = "rank " + std::to_string(rank) + " of " + std::to_string(nproc) + " " +
+                      how_it_ended(status) + "; the other ranks were stopped";
     stopping = true;
     deadline = std::chrono::steady_clock::now() + std::chrono::seconds(grace_seconds);
   }
-  return failure;
+  return outcome;
 }
 
 }  // namespace dermsim

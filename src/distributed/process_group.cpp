@@ -58,6 +58,13 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const RankPlace& place) {
 
 }  // namespace
 
+std::string backend_for(const torch::Device& device) {
+#ifdef USE_C10D_NCCL
+  if (device.is_cuda()) return "nccl";
+#endif
+  return "gloo";
+}
+
 RankPlace rank_place_from_environment() {
   RankPlace place;
   if (std::getenv("WORLD_SIZE") == nullptr) return place;
@@ -102,7 +109,7 @@ ProcessGroup::ProcessGroup(const RankPlace& place, torch::Device device,
       options->timeout = timeout;
       backend_->group = c10::make_intrusive<c10d::ProcessGroupNCCL>(backend_->store, place.rank,
                                                                     place.world_size, options);
-      backend_->name = "nccl";
+      backend_->name = backend_for(device);
       return;
     }
 #endif
@@ -110,7 +117,7 @@ ProcessGroup::ProcessGroup(const RankPlace& place, torch::Device device,
     options->devices.push_back(gloo_device(place));
     backend_->group = c10::make_intrusive<c10d::ProcessGroupGloo>(backend_->store, place.rank,
                                                                   place.world_size, options);
-    backend_->name = "gloo";
+    backend_->name = backend_for(device);
   } catch (const std::exception& e) {
     throw UserError(rank_label(rank_, size_) + ": the ranks did not all meet at " + where +
                     " within " + std::to_string(timeout.count() / 1000) + " s (" +
@@ -136,7 +143,7 @@ void run_collective(const char* what, int rank, int size, double& seconds, Fn fn
     throw UserError(
         rank_label(rank, size) + ": lost the other ranks during " + what + " (" +
         first_line(e.what()) +
-        "): a rank stopped or its connection broke; the last checkpoint written is kept");
+        "): a rank stopped or its connection broke");
   }
   seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }

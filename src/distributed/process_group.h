@@ -25,6 +25,10 @@ struct RankPlace {
   bool store_served_by_launcher = false;
 };
 
+// The c10d backend a group for tensors on `device` uses: "nccl" for CUDA where LibTorch has it,
+// else "gloo".
+std::string backend_for(const torch::Device& device);
+
 // The place given by the environment; a single rank (world_size 1) when WORLD_SIZE is unset.
 // Throws UserError naming the variable for a missing or out-of-range value.
 RankPlace rank_place_from_environment();

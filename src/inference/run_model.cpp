@@ -45,17 +45,22 @@ PartEmbeddings embed_part(const LoadedModel& model, const RunData& data, Part pa
   out.indices = data.indices(part);
   out.y = data.labels(out.indices);
   out.groups = data.groups(out.indices);
+  EmbedResult r = embed_run_images(model, data, out.indices, tta, show_progress);
+  out.x = std::move(r.embeddings);
+  out.head_logits = std::move(r.head_logits);
+  return out;
+}
+
+EmbedResult embed_run_images(const LoadedModel& model, const RunData& data,
+                             const std::vector<size_t>& indices, int tta, bool show_progress) {
   EmbedOptions options;
   options.tta = tta;
   options.channels_last = model.options.channels_last;
   options.precision = parse_precision(model.options.precision);
   options.show_progress = show_progress;
   EmbeddingNet net = model.net;
-  EmbedResult r = embed_images(net, data.pixels(out.indices), data.cache.image_size(),
-                               model.normalisation, model.device, options);
-  out.x = std::move(r.embeddings);
-  out.head_logits = std::move(r.head_logits);
-  return out;
+  return embed_images(net, data.pixels(indices), data.cache.image_size(), model.normalisation,
+                      model.device, options);
 }
 
 FitMode fit_mode_of(const RunData& data) {

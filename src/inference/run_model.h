@@ -43,6 +43,11 @@ struct PartEmbeddings {
 PartEmbeddings embed_part(const LoadedModel& model, const RunData& data, Part part, int tta,
                           bool show_progress);
 
+// Embeddings of the run's images at rows `indices` (in that order, batches of EmbedOptions'
+// batch_size from the first).
+EmbedResult embed_run_images(const LoadedModel& model, const RunData& data,
+                             const std::vector<size_t>& indices, int tta, bool show_progress);
+
 // Embeddings of already fitted images (image_size squares, as in the cache).
 EmbedResult embed_pixels(const LoadedModel& model, const std::vector<const uint8_t*>& pixels,
                          int image_size, int tta);

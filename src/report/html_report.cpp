@@ -90,6 +90,16 @@ double number_at(const CsvTable& table, size_t row, int column) {
   return value;
 }
 
+// "2 data-parallel ranks (gloo), 1 CPU thread each" or "one process, 2 CPU threads".
+std::string how_it_ran(const nlohmann::json& config) {
+  const int ranks = config.value("ranks", 1), threads = config.value("threads", 0);
+  const std::string per_rank =
+      threads > 0 ? std::to_string(threads) + " CPU thread" + (threads == 1 ? "" : "s") : "all cores";
+  if (ranks == 1) return "one process, " + per_rank;
+  return std::to_string(ranks) + " data-parallel ranks (" +
+         html_escape(config.value("dist_backend", "")) + "), " + per_rank + " each";
+}
+
 std::string training_section(const RunDir& run) {
   if (!std::filesystem::exists(run.training_log())) return "";
   CsvTable log = read_csv(run.training_log());
@@ -119,7 +129,7 @@ std::string training_section(const RunDir& run) {
          " epochs of " + std::to_string(config.value("classes_per_batch", 0)) + " x " +
          std::to_string(config.value("images_per_class", 0)) +
          " class-balanced batches (malignant oversampled with augmentation), seed " +
-         config["seed"].dump() + ".</p><div class='charts'>" + svg_line_chart({loss}, lo) +
+         config["seed"].dump() + ", " + how_it_ran(config) + ".</p><div class='charts'>" + svg_line_chart({loss}, lo) +
          svg_line_chart({auc}, ao) + "</div>";
 }
 

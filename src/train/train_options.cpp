@@ -29,6 +29,8 @@ nlohmann::json to_json(const TrainOptions& o) {
           {"select", o.select},
           {"device", o.device},
           {"threads", o.threads},
+          {"ranks", o.ranks},
+          {"dist_backend", o.dist_backend},
           {"channels_last", o.channels_last},
           {"precision", o.precision},
           {"validation_reference_images", o.validation_reference_images},
@@ -65,6 +67,8 @@ TrainOptions parse_train_options(const nlohmann::json& j) {
   o.select = j.value("select", "best-val");
   o.device = j.at("device");
   o.threads = j.at("threads");
+  o.ranks = j.value("ranks", 1);  // runs trained before data-parallel training: one process
+  o.dist_backend = j.value("dist_backend", "");
   o.channels_last = j.at("channels_last");
   o.precision = j.value("precision", "fp32");  // runs trained before the option existed: fp32
   o.validation_reference_images = j.at("validation_reference_images");

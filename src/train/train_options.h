@@ -42,7 +42,11 @@ struct TrainOptions {
   std::string select = "final";
   // Hardware.
   std::string device = "auto";
-  int threads = 0;
+  int threads = 0;  // per rank
+  // Data-parallel ranks the (latest session of the) training ran as, and their c10d backend ("gloo",
+  // "nccl"; "" for one rank). Recorded, not chosen: `--nproc` or torchrun's WORLD_SIZE decide.
+  int ranks = 1;
+  std::string dist_backend;
   bool channels_last = true;
   // fp32 | bf16 (autocast of convolutions and matrix products; model/precision.h), for training,
   // validation and every later inference of the run.

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "common/error.h"
+#include "distributed/process_group.h"
 #include "model/device.h"
 #include "train/trainer.h"
 #include "train/weight_average.h"
@@ -103,6 +104,19 @@ TrainingSetup start_training(const RunData& data, const TrainRequest& request) {
   setup.device = resolve_device(setup.options.device);
   if (setup.device.is_cuda() && !setup.device.has_index())
     setup.device = torch::Device(torch::kCUDA, static_cast<torch::DeviceIndex>(request.local_rank));
+  const int saved_ranks = setup.options.ranks;
+  setup.options.ranks = request.ranks;
+  setup.options.dist_backend = request.ranks > 1 ? backend_for(setup.device) : "";
+  // Allowed: batch s is the same global batch for any N dividing K (each rank takes its slice), so
+  // the run goes on with the same data; only batch-norm, which normalises over each rank's images,
+  // sees other statistics.
+  if (resuming && saved_ranks != setup.options.ranks)
+    setup.notes.push_back(
+        "resuming as " + std::to_string(setup.options.ranks) + " rank(s), the run used " +
+        std::to_string(saved_ranks) +
+        ": the batches are the same (each rank takes its share of every global batch), but "
+        "batch-norm normalises over each rank's own images, so results will differ from an "
+        "uninterrupted run");
   setup.net = make_untrained_net(setup.options, setup.device);
   if (setup.options.channels_last) to_channels_last(setup.net);
   setup.optimizer = make_optimizer(setup.net, setup.options);
@@ -115,9 +129,9 @@ TrainingSetup start_training(const RunData& data, const TrainRequest& request) {
     load_checkpoint_state(info, setup.net, setup.optimizer.get(), &setup.average);
     setup.progress = info.progress;
     setup.resumed = true;
-  } else if (request.writes) {
-    write_train_config(data, setup.options);
   }
+  // On a resume too: train.json records the latest session's ranks and threads.
+  if (request.writes) write_train_config(data, setup.options);
   return setup;
 }
 

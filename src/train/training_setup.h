@@ -23,6 +23,7 @@ struct TrainRequest {
   // Data-parallel ranks other than 0 read the run and write nothing (rank 0 holds the lock).
   bool writes = true;
   int local_rank = 0;  // this rank's GPU on its host, when the device is CUDA without an index
+  int ranks = 1;       // data-parallel ranks of this training (recorded in the options)
 };
 
 struct TrainingSetup {

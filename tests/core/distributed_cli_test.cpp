@@ -1,19 +1,19 @@
 // `dermsim train --nproc 2` through the real binary on the HAM sample (64 px, short runs): two
-// identical runs log identically, a resumed run continues exactly, a killed rank stops the other
-// with a message, and bad distributed input is refused in one line.
+// identical runs log identically, a resumed run continues exactly (also on another number of ranks,
+// which the run records), torchrun starts the same ranks, a killed rank stops the other with a
+// message, and bad distributed input is refused in one line.
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 
 #include "common/atomic_file.h"
 #include "common/csv.h"
+#include "common/run_dir.h"
+#include "support/ranks.h"
 #include "support/test_support.h"
 
 namespace dermsim {
@@ -21,6 +21,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::CommandResult;
+using testing::run_shell;
+using testing::ShellRun;
 using testing::run_dermsim;
 
 const std::string kHam = std::string(DERMSIM_SOURCE_DIR) + "/data/ham10000";
@@ -38,27 +40,6 @@ std::string log_without_timing(const fs::path& run) {
   std::string line, out;
   while (std::getline(in, line)) out += line.substr(0, line.rfind(',')) + "\n";
   return out;
-}
-
-// /proc files report size 0, so they are read as streams.
-std::string read_stream(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-// The pid of the process whose command line holds `needle` and whose environment has RANK=rank.
-pid_t pid_of_rank(const std::string& needle, int rank) {
-  const std::string wanted = std::string("RANK=") + std::to_string(rank) + '\0';
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const std::string cmdline = read_stream(entry.path() / "cmdline");
-    const std::string environ = '\0' + read_stream(entry.path() / "environ");
-    if (cmdline.find(needle) != std::string::npos &&
-        environ.find('\0' + wanted) != std::string::npos)
-      return static_cast<pid_t>(std::stol(name));
-  }
-  return 0;
 }
 
 class DistributedTraining : public ::testing::Test {
@@ -100,29 +81,65 @@ TEST_F(DistributedTraining, IdenticalRunsLogIdenticallyAndAResumedRunContinuesEx
   EXPECT_EQ(log_without_timing(resumed), log);
 }
 
+// A resume may change the number of ranks (the batches stay the same for any N dividing K); it
+// says what changes, and train.json and the report record the latest session's ranks.
+TEST_F(DistributedTraining, TheRunRecordsItsRanksAndAResumeOnOtherRanksSaysWhatChanges) {
+  const fs::path run = copy_of_base("world");
+  const std::string args = " --epochs 2 --images-per-class 4 --embed-dim 16 --threads 1";
+  ok("train --run " + run.string() + args);
+  nlohmann::json config = read_json_file((run / "train.json").string());
+  EXPECT_EQ(config.at("ranks"), 1);
+  EXPECT_EQ(config.at("dist_backend"), "");
+  const CommandResult r = ok("train --run " + run.string() + args + " --resume --nproc 2");
+  EXPECT_NE(r.output.find("note: resuming as 2 rank(s), the run used 1: the batches are the same"),
+            std::string::npos)
+      << r.output;
+  config = read_json_file((run / "train.json").string());
+  EXPECT_EQ(config.at("ranks"), 2);
+  EXPECT_EQ(config.at("dist_backend"), "gloo");
+  EXPECT_EQ(config.at("threads"), 1);
+  ok("evaluate --run " + run.string() + " --threads 1");
+  ok("report --run " + run.string());
+  EXPECT_NE(read_file((run / "report.html").string()).find("2 data-parallel ranks (gloo), 1 CPU thread each"),
+            std::string::npos);
+}
+
+// Under torchrun (Debian's python3-torch 1.13: torch.distributed.run, static rendezvous, so rank 0
+// joins the agent's store) the ranks train exactly as `--nproc 2` starts them.
+TEST_F(DistributedTraining, TorchrunStartsRanksThatTrainLikeNproc) {
+  if (std::system("/usr/bin/python3 -c 'import torch.distributed.run' > /dev/null 2>&1") != 0)
+    GTEST_SKIP() << "/usr/bin/python3 has no torch.distributed.run (python3-torch): torchrun untested";
+  const fs::path by_nproc = copy_of_base("by_nproc"), by_torchrun = copy_of_base("by_torchrun");
+  const std::string args = " --epochs 2 --images-per-class 4 --embed-dim 16 --threads 1";
+  ok("train --run " + by_nproc.string() + args + " --nproc 2");
+  const std::string port =
+      "$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind((\"127.0.0.1\", 0)); "
+      "print(s.getsockname()[1])')";
+  // --redirects/--tee 1: Debian's 1.13 on Python 3.11 parses their default "0" as None and fails
+  // (IntFlag changed), so the ranks' stdout also goes to files under --log_dir; stderr is ours.
+  const ShellRun r = run_shell(
+      "timeout 300 /usr/bin/python3 -m torch.distributed.run --nnodes 1 --nproc_per_node 2 "
+      "--master_addr 127.0.0.1 --master_port " + port + " --redirects 1 --tee 1 --log_dir " +
+      (temp_root() / "torchrun-logs").string() + " --no_python " + DERMSIM_BINARY +
+      " train --run " + by_torchrun.string() + args);
+  ASSERT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0) << r.status << "\n" << r.output;
+  EXPECT_NE(r.output.find("training as 2 data-parallel ranks (gloo), 1 CPU thread(s) each"),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(log_without_timing(by_torchrun), log_without_timing(by_nproc));
+}
+
 TEST_F(DistributedTraining, AKilledRankStopsTheOtherWithAMessage) {
   const fs::path run = copy_of_base("killed");
-  const std::string command = "timeout 120 " + std::string(DERMSIM_BINARY) + " train --run " +
-                              run.string() + " --epochs 50 --images-per-class 4 --nproc 2 2>&1";
   const auto start = std::chrono::steady_clock::now();
-  FILE* pipe = popen(command.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string output;
-  char line[4096];
-  bool killed = false;
-  while (fgets(line, sizeof line, pipe)) {
-    output += line;
-    if (!killed && output.find("data-parallel ranks") != std::string::npos) {
-      const pid_t rank_one = pid_of_rank(run.string(), 1);
-      ASSERT_GT(rank_one, 0) << "rank 1 not found";
-      ASSERT_EQ(kill(rank_one, SIGKILL), 0);
-      killed = true;
-    }
-  }
-  const int status = pclose(pipe);
+  const ShellRun r = run_shell("timeout 120 " + std::string(DERMSIM_BINARY) + " train --run " +
+                                   run.string() + " --epochs 50 --images-per-class 4 --nproc 2",
+                               "data-parallel ranks", run.string());
+  const int status = r.status;
+  const std::string& output = r.output;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  ASSERT_TRUE(killed) << output;
+  ASSERT_TRUE(r.killed_rank_one) << output;
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status << "\n" << output;
   EXPECT_NE(output.find("rank 0 of 2: lost the other ranks"), std::string::npos) << output;
   EXPECT_NE(output.find("dermsim: error: rank 1 of 2 was killed by signal 9"), std::string::npos)

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "distributed/data_parallel.h"
 #include "distributed/local_ranks.h"
+#include "distributed/sharded_inference.h"
 #include "support/test_support.h"
 #include "train/sampler.h"
 #include "train/trainer.h"
@@ -41,6 +42,45 @@ void on_ranks(int world_size, const std::function<void(int, ProcessGroup&)>& fn,
   for (auto& t : threads) t.join();
   for (int rank = 0; rank < world_size; ++rank)
     EXPECT_EQ(errors[static_cast<size_t>(rank)], "") << "rank " << rank;
+}
+
+TEST(Distributed, InputSharesAreWholeBlocksInOrderCoveringEveryInputOnce) {
+  for (size_t count : {0, 1, 63, 64, 65, 300, 301, 1100})
+    for (int world : {1, 2, 3, 7}) {
+      size_t next = 0;
+      for (int rank = 0; rank < world; ++rank) {
+        const InputShare share = input_share(count, 64, rank, world);
+        EXPECT_EQ(share.begin, next) << count << " inputs, rank " << rank << " of " << world;
+        EXPECT_LE(share.begin, share.end);
+        EXPECT_TRUE(share.begin % 64 == 0 || share.begin == count) << share.begin;
+        next = share.end;
+      }
+      EXPECT_EQ(next, count) << count << " inputs, " << world << " ranks";
+    }
+  // As even as whole blocks allow: the shipped ISIC sample (1,100 images) in blocks of 256.
+  EXPECT_EQ(input_share(1100, 256, 0, 2).end, 512u);
+  // Fewer blocks than ranks: the later ranks take them, rank 0 (which writes) has none.
+  EXPECT_EQ(input_share(1, 256, 0, 2).end, 0u);
+  EXPECT_EQ(input_share(1, 256, 1, 2).end, 1u);
+}
+
+TEST(Distributed, MergedSharesAreEveryRanksResultInRankOrder) {
+  on_ranks(3, [](int rank, ProcessGroup& group) {
+    ShareResult mine;  // rank 0: nothing; rank 1: one row; rank 2: two rows
+    for (int i = 0; i < rank; ++i) {
+      mine.rows.push_back({std::to_string(rank), std::string("\xff\0name", 6) + std::to_string(i)});
+      mine.values.push_back(static_cast<float>(rank) + 0.25f * static_cast<float>(i));
+    }
+    if (rank == 1) mine.skipped.push_back("x.jpg: not a JPEG");
+    mine.count = 10 * rank;
+    const ShareResult all = merge_shares(&group, mine);
+    ASSERT_EQ(all.rows.size(), 3u);
+    EXPECT_EQ(all.rows[0], (std::vector<std::string>{"1", std::string("\xff\0name0", 7)}));
+    EXPECT_EQ(all.rows[2], (std::vector<std::string>{"2", std::string("\xff\0name1", 7)}));
+    EXPECT_EQ(all.values, (std::vector<float>{1.0f, 2.0f, 2.25f}));
+    EXPECT_EQ(all.skipped, std::vector<std::string>{"x.jpg: not a JPEG"});
+    EXPECT_EQ(all.count, 30);
+  });
 }
 
 TEST(Distributed, CollectivesSumBroadcastAndGatherInRankOrder) {
