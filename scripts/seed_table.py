@@ -20,6 +20,10 @@ def figures(run):
     for s in m.get("strata") or []:
         if s["auc"] is not None:
             f[f"AUC within {s['stratum']}"] = s["auc"]
+    fallback = m.get("image_only")  # the image-only classifier of a card that reads metadata
+    if fallback:
+        f["image-only fallback: test AUC"] = fallback["metrics"]["auc"]
+        f["image-only fallback: balanced accuracy"] = fallback["metrics"]["balanced_accuracy"]
     return f, m
 
 
