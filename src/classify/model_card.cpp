@@ -131,4 +131,8 @@ std::vector<double> malignancy_probability(const ModelCard& card, const Embeddin
   return p;
 }
 
+void write_model_card(const RunDir& run, const ModelCard& card) {
+  write_json_file(run.model_card(), to_json(card));
+}
+
 }  // namespace dermsim

@@ -51,6 +51,9 @@ nlohmann::json to_json(const ValidationCurve& curve);
 // and the command that rebuilds it.
 ModelCard load_model_card(const RunDir& run, const std::string& checkpoint_id);
 
+// Writes RUN/model.json (atomically). Hold the run's lock.
+void write_model_card(const RunDir& run, const ModelCard& card);
+
 // P(malignant) of each image from its embedding (or, for the joint head, its logit), and from its
 // metadata `records` (one per row) when the card uses metadata: without them that is a UserError
 // naming what is missing.

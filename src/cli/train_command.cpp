@@ -92,11 +92,16 @@ void run_train(const std::string& run, TrainRequest& request, const RankPlace& p
   // `evaluate` reports the test split.
   const LoadedModel model = load_model(data, setup.options.device, setup.options.threads);
   ModelChoice choice = choose_on_validation(data, model, {});
-  write_model_card(data.run, choice);
   write_reference_index(data, model, choice.train, choice.card.tta);  // similar / serve need it
+  const ModelCard card = take_card(choice);
+  write_model_card(data.run, card);
   std::printf("chosen on validation: %s (val AUC %.4f), threshold %.4f (%s) -> %s\n",
-              choice.card.description.c_str(), choice.card.validation_auc, choice.card.threshold,
-              choice.card.threshold_rule.c_str(), data.run.model_card().c_str());
+              card.description.c_str(), card.validation_auc, card.threshold,
+              card.threshold_rule.c_str(), data.run.model_card().c_str());
+  if (card.image_only)
+    std::printf("image-only fallback (inputs without age, sex or site): %s (val AUC %.4f), threshold %.4f\n",
+                card.image_only->description.c_str(), card.image_only->validation_auc,
+                card.image_only->threshold);
 }
 
 }  // namespace

@@ -158,7 +158,7 @@ void write_evaluation(const RunData& data, const LoadedModel& model, const Evalu
                       const Evaluation& ev) {
   const RunDir& run = data.run;
   const std::string split = to_string(o.part);
-  write_json_file(run.model_card(), to_json(ev.card));
+  write_model_card(run, ev.card);
   write_reference_index(data, model, ev.train, o.tta);
   std::vector<std::vector<std::string>> score_rows;
   for (size_t j = 0; j < ev.eval.indices.size(); ++j)

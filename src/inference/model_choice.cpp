@@ -123,8 +123,4 @@ ModelCard take_card(ModelChoice& choice) {
   return card;
 }
 
-void write_model_card(const RunDir& run, ModelChoice& choice) {
-  write_json_file(run.model_card(), to_json(take_card(choice)));
-}
-
 }  // namespace dermsim

@@ -46,7 +46,4 @@ void attach_metadata(PartEmbeddings& part, const RunData& data, const MetadataEn
 // candidates into it. Score candidates before, not after.
 ModelCard take_card(ModelChoice& choice);
 
-// Writes RUN/model.json from the choice (take_card). Hold the run's lock.
-void write_model_card(const RunDir& run, ModelChoice& choice);
-
 }  // namespace dermsim

@@ -46,8 +46,12 @@ TEST(Pipeline, EveryCommandOnTheHamSample) {
   const std::string run = (dir / "run").string();
   std::string out = dermsim("prepare --data " + kHam + " --out " + run + " --image-size 64");
   EXPECT_NE(out.find("no patient appears in two parts"), std::string::npos) << out;
-  dermsim("train --run " + run + kTrainArgs);
+  out = dermsim("train --run " + run + kTrainArgs);
   EXPECT_TRUE(fs::exists(run + "/checkpoint-best.pt"));
+  // train ends by naming the classifier it wrote into model.json.
+  const auto trained_card = nlohmann::json::parse(read_file(run + "/model.json"));
+  EXPECT_NE(out.find("chosen on validation: " + trained_card["classifier_description"].get<std::string>() + " (val AUC"),
+            std::string::npos) << out;
   CsvTable log = read_csv(run + "/training-log.csv");
   EXPECT_EQ(log.rows.size(), 2u);
 
