@@ -27,11 +27,13 @@ nlohmann::json to_json(const ModelCard& card) {
           {"validation_at_threshold", {{"sensitivity", card.validation.sensitivity},
                                        {"specificity", card.validation.specificity}}},
           {"made_from", {{"checkpoint-best.pt", card.checkpoint_id}}}};
+  if (!card.precision.empty()) j["precision"] = card.precision;
   if (card.metadata) j["metadata"] = card.metadata->to_json();
   if (card.image_only) {
     nlohmann::json fallback = to_json(*card.image_only);
     fallback.erase("made_from");
     fallback.erase("checkpoint");
+    fallback.erase("precision");  // the card's: one network, one precision
     j["image_only"] = fallback;
   }
   return j;
@@ -73,6 +75,7 @@ ModelCard card_from_json(const nlohmann::json& j, const std::string& path, const
     card.threshold_rule = j.at("threshold_rule");
     card.validation_auc = j.value("validation_auc", 0.0);
     card.tta = j.value("tta", 1);
+    card.precision = j.value("precision", "");
     if (j.contains("metadata")) card.metadata = MetadataEncoder::from_json(j.at("metadata"), path);
     if (j.contains("validation_roc")) read_validation_curve(j, card.validation);
     if (j.contains("image_only") && fallback)
@@ -87,6 +90,9 @@ ModelCard card_from_json(const nlohmann::json& j, const std::string& path, const
     throw UserError(path + ": malformed model card (validation_roc arrays of different lengths); " + remedy);
   if (!std::isfinite(card.threshold) || card.tta < 1 || card.tta > 8)
     throw UserError(path + ": malformed model card (threshold or tta out of range); " + remedy);
+  if (!card.precision.empty() && card.precision != "fp32" && card.precision != "bf16")
+    throw UserError(path + ": malformed model card (precision '" + card.precision.substr(0, 16) +
+                    "', expected fp32 or bf16); " + remedy);
   if (card.image_only && (card.image_only->metadata || card.image_only->tta != card.tta))
     throw UserError(path + ": malformed model card (image_only must read the embedding alone, at the "
                     "card's tta); " + remedy);
@@ -105,7 +111,10 @@ ModelCard load_model_card(const RunDir& run, const std::string& checkpoint_id) {
                     {{"checkpoint-best.pt", checkpoint_id}}, remedy);
   ModelCard card = card_from_json(j, path, remedy);
   card.checkpoint_id = checkpoint_id;
-  if (card.image_only) card.image_only->checkpoint_id = checkpoint_id;
+  if (card.image_only) {
+    card.image_only->checkpoint_id = checkpoint_id;
+    card.image_only->precision = card.precision;
+  }
   return card;
 }
 

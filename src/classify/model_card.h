@@ -29,6 +29,9 @@ struct ModelCard {
   std::string threshold_rule;
   double validation_auc = 0;
   int tta = 1;
+  // "fp32" | "bf16": the precision of the embeddings it was fitted and thresholded on, at which every
+  // consumer must embed. "" in cards written before it was recorded: the run's training precision.
+  std::string precision;
   std::string checkpoint_id;  // identity of the checkpoint-best.pt it was fitted on
   std::optional<MetadataEncoder> metadata;  // set when the classifier reads age, sex and site too
   ValidationCurve validation;  // empty in cards written before it was recorded

@@ -169,8 +169,9 @@ ReferenceIndex decode_reference_index(std::string_view bytes, const std::string&
   return index;
 }
 
-MadeFrom reference_index_inputs(const std::string& checkpoint_id, const std::string& cache_content_id) {
-  return {{"checkpoint-best.pt", checkpoint_id}, {"cache.bin", cache_content_id}};
+MadeFrom reference_index_inputs(const std::string& checkpoint_id, const std::string& cache_content_id,
+                                const std::string& precision) {
+  return {{"checkpoint-best.pt", checkpoint_id}, {"cache.bin", cache_content_id}, {"precision", precision}};
 }
 
 ReferenceIndex read_reference_index(const RunDir& run, const MadeFrom& current) {

@@ -32,7 +32,7 @@ struct ReferenceIndex {
   PcaMap map;
   std::vector<std::array<float, 2>> map_points;  // each row on the map's axes
   int tta = 1;         // test-time augmentation the embeddings were made with (queries use the same)
-  MadeFrom made_from;  // checkpoint-best.pt, model.json, cache.bin
+  MadeFrom made_from;  // reference_index_inputs
 
   size_t size() const { return names.size(); }
 };
@@ -43,11 +43,14 @@ std::string encode_reference_index(const ReferenceIndex& index);
 // 0/1, finite values). Anything else throws UserError "PATH: damaged reference index (...)".
 ReferenceIndex decode_reference_index(std::string_view bytes, const std::string& path);
 
-// What an index of this run must have been made from: the checkpoint (its identity) and the cache
-// (its content id). Not model.json: the index holds embeddings, names and thumbnails, none of
-// which a card decides (its test-time augmentation is recorded in the index and checked against
-// the card where both are used), so re-choosing a classifier leaves the index valid.
-MadeFrom reference_index_inputs(const std::string& checkpoint_id, const std::string& cache_content_id);
+// What an index of this run must have been made from: the checkpoint (its identity), the cache
+// (its content id) and the precision of its embeddings ("fp32" | "bf16", under the key
+// "precision"): queries are embedded at the card's precision, and an index made at another one
+// is stale. Not model.json itself: re-choosing a classifier at the same precision leaves the index
+// valid (its test-time augmentation is recorded in the index and checked against the card where
+// both are used).
+MadeFrom reference_index_inputs(const std::string& checkpoint_id, const std::string& cache_content_id,
+                                const std::string& precision);
 
 // Reads RUN/reference-index.bin and checks it against `current` (reference_index_inputs). Missing,
 // damaged or stale: UserError naming the file and `dermsim evaluate --run RUN`, which rebuilds it.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 
 #include "cli/commands.h"
@@ -139,7 +140,11 @@ void add_embed_command(CLI::App& app, const std::vector<std::string>& argv) {
     std::unique_ptr<RunLock> lock;
     if (args->out.empty() && place.rank == 0) lock = std::make_unique<RunLock>(args->run, "embed");
     const RunData data = load_run_data(args->run);
-    const LoadedModel model = load_model(data, rank_args.device, rank_args.threads);
+    LoadedModel model = load_model(data, rank_args.device, rank_args.threads);
+    // At the card's precision, so these are the embeddings the card scores (without a card yet:
+    // the training precision).
+    if (std::filesystem::exists(data.run.model_card()))
+      use_card_precision(model, load_model_card(data.run, model.checkpoint_id));
     const std::unique_ptr<ProcessGroup> group = join_inference_ranks(place, args->ranks.dist_timeout);
     if (group && place.rank == 0)
       std::fprintf(stderr, "note: embedding as %d ranks (%s), %d CPU thread(s) each\n",

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <set>
 
 #include "cli/commands.h"
@@ -16,6 +17,7 @@ namespace {
 
 struct EvaluateArgs {
   std::string run, split = "test", device = "auto";
+  std::string precision;  // "" = the training precision
   int threads = 0;
   bool skip_floor = false;
   EvaluateOptions options;
@@ -34,8 +36,8 @@ void print_classifiers(const Evaluation& ev, const std::string& split) {
 
 void print_metrics(const Evaluation& ev, const std::string& split) {
   const BinaryMetrics& m = ev.metrics;
-  std::printf("\nchosen: %s, threshold %.4f (%s)\n", ev.card.description.c_str(), ev.card.threshold,
-              ev.card.threshold_rule.c_str());
+  std::printf("\nchosen: %s, threshold %.4f (%s), embeddings at %s\n", ev.card.description.c_str(),
+              ev.card.threshold, ev.card.threshold_rule.c_str(), ev.card.precision.c_str());
   std::printf("%s AUC %.4f (95%% CI %.4f-%.4f, patients resampled)  pAUC@80%%TPR %.4f (%.4f-%.4f)\n",
               split.c_str(), m.auc, m.auc_ci->lower, m.auc_ci->upper, m.pauc, m.pauc_ci->lower,
               m.pauc_ci->upper);
@@ -70,9 +72,13 @@ void run_evaluate(EvaluateArgs& args) {
   EvaluateOptions& o = args.options;
   o.part = part_from_string(args.split);
   o.with_floor = !args.skip_floor;
+  const std::optional<Precision> precision =
+      args.precision.empty() ? std::nullopt : std::optional<Precision>(parse_precision(args.precision));
   RunLock lock(args.run, "evaluate");
   const RunData data = load_run_data(args.run);
-  const LoadedModel model = load_model(data, args.device, args.threads);
+  LoadedModel model = load_model(data, args.device, args.threads);
+  // The card is chosen, and the test split scored, at this precision; model.json records it.
+  if (precision) model.precision = *precision;
   const Evaluation ev = evaluate_run(data, model, o);
   std::printf("\n%s split: %zu images, %ld malignant, %zu patients/groups\n", args.split.c_str(),
               ev.eval.y.size(), static_cast<long>(std::count(ev.eval.y.begin(), ev.eval.y.end(), 1)),
@@ -99,6 +105,9 @@ void add_evaluate_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--k", args->options.retrieval_k, "k of precision@k for retrieval")->capture_default_str()
       ->check(CLI::Range(1, 1000));
+  cmd->add_option("--precision", args->precision,
+                  "fp32 | bf16: embed at this precision and record it in model.json, which every "
+                  "inference of the run then uses (default: the training precision)");
   cmd->add_option("--device", args->device, "auto | cpu | cuda")->capture_default_str();
   cmd->add_option("--threads", args->threads, "CPU threads (0 = one per core)");
   cmd->add_flag("--skip-floor", args->skip_floor, "do not evaluate the untrained-network floor");

@@ -23,7 +23,8 @@ struct ExplainArgs {
 
 void run_explain(const ExplainArgs& args) {
   const RunData data = load_run_data(args.run);
-  const LoadedModel model = load_model(data, args.device, args.threads);
+  LoadedModel model = load_model(data, args.device, args.threads);
+  use_card_precision(model, load_model_card(data.run, model.checkpoint_id));
 
   QueryImage query = load_query_image(data, args.image);
   RgbImage& image = query.image;

@@ -78,8 +78,9 @@ void require_unique_ids(const std::vector<LesionRecord>& records) {
 void run_predict(const PredictArgs& args, const RankPlace& place) {
   const bool writer = place.rank == 0;
   const RunData data = load_run_data(args.run);
-  const LoadedModel model = load_model(data, args.device, args.threads);
+  LoadedModel model = load_model(data, args.device, args.threads);
   const ModelCard card = load_model_card(data.run, model.checkpoint_id);
+  use_card_precision(model, card);
   const std::vector<LesionRecord> inputs = input_records(args, writer);
   if (inputs.empty()) throw UserError("predict: no images given (IMAGE..., --dir or --csv)");
   require_unique_ids(inputs);

@@ -21,7 +21,8 @@ struct SimilarArgs {
 
 void run_similar(const SimilarArgs& args) {
   const RunData data = load_run_data(args.run);
-  const LoadedModel model = load_model(data, args.device, args.threads);
+  LoadedModel model = load_model(data, args.device, args.threads);
+  use_card_precision(model, load_model_card(data.run, model.checkpoint_id));
   const int size = data.cache.image_size();
 
   QueryImage query_image = load_query_image(data, args.image);

@@ -165,8 +165,8 @@ void add_train_command(CLI::App& app, const std::vector<std::string>& argv) {
   cmd->add_option("--device", o.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   cmd->add_option("--threads", o.threads, "CPU threads (0 = one per core)")->capture_default_str();
   cmd->add_option("--precision", o.precision,
-                  "fp32 | bf16 (autocast convolutions and matrix products; also used by every "
-                  "inference of the run)")
+                  "fp32 | bf16 (autocast convolutions and matrix products; also the precision "
+                  "the run's card is chosen and used at, unless `evaluate --precision` re-chooses it)")
       ->capture_default_str();
   cmd->add_flag("--no-augment", args->no_augment, "train without augmentation");
   cmd->add_option("--max-rotation", o.augment.max_rotation_degrees, "rotation range, degrees")

@@ -82,6 +82,7 @@ ModelCard card_of(const Candidate& candidate, const PartEmbeddings& val, const L
   card.description = candidate.description;
   card.validation_auc = candidate.validation_score;
   card.tta = o.tta;
+  card.precision = precision_name(model.precision);
   card.checkpoint_id = model.checkpoint_id;
   return card;
 }

@@ -19,7 +19,16 @@ LoadedModel load_model(const RunData& data, const std::string& device_name, int 
   model.options = trained.options;
   model.checkpoint_id = trained.checkpoint_id;
   model.normalisation = Normalisation{data.mean, data.std};
+  model.precision = parse_precision(model.options.precision);
   return model;
+}
+
+Precision card_precision(const ModelCard& card, const TrainOptions& options) {
+  return parse_precision(card.precision.empty() ? options.precision : card.precision);
+}
+
+void use_card_precision(LoadedModel& model, const ModelCard& card) {
+  model.precision = card_precision(card, model.options);
 }
 
 LoadedModel untrained_copy(const LoadedModel& model) {
@@ -34,7 +43,7 @@ EmbedResult embed_pixels(const LoadedModel& model, const std::vector<const uint8
   EmbedOptions options;
   options.tta = tta;
   options.channels_last = model.options.channels_last;
-  options.precision = parse_precision(model.options.precision);
+  options.precision = model.precision;
   EmbeddingNet net = model.net;  // a handle: embed_images needs a non-const one
   return embed_images(net, pixels, image_size, model.normalisation, model.device, options);
 }
@@ -56,7 +65,7 @@ EmbedResult embed_run_images(const LoadedModel& model, const RunData& data,
   EmbedOptions options;
   options.tta = tta;
   options.channels_last = model.options.channels_last;
-  options.precision = parse_precision(model.options.precision);
+  options.precision = model.precision;
   options.show_progress = show_progress;
   EmbeddingNet net = model.net;
   return embed_images(net, data.pixels(indices), data.cache.image_size(), model.normalisation,

@@ -9,6 +9,7 @@
 #include "common/embeddings.h"
 #include "image/decode.h"
 #include "image/resize.h"
+#include "classify/model_card.h"
 #include "image/run_data.h"
 #include "model/embed.h"
 #include "train/checkpoint.h"
@@ -21,12 +22,25 @@ struct LoadedModel {
   std::string checkpoint_id;
   torch::Device device{torch::kCPU};
   Normalisation normalisation;
+  // What every embedding below is made at: the training precision after load_model, the card's
+  // after use_card_precision, evaluate's --precision when it chooses a card.
+  Precision precision = Precision::kFloat32;
 
   bool has_head() const { return options.loss == "bce" || options.head_weight > 0; }
 };
 
-// checkpoint-best.pt on `device_name` ("auto", "cpu", "cuda"), provenance checked against `data`.
+// checkpoint-best.pt on `device_name` ("auto", "cpu", "cuda"), provenance checked against `data`,
+// at the precision it was trained at.
 LoadedModel load_model(const RunData& data, const std::string& device_name, int threads);
+
+// The precision `card`'s classifier and threshold were chosen at, which its scores only mean at:
+// the recorded one, or for a card that records none (written before evaluate --precision) the
+// training precision, the only one cards were chosen at then.
+Precision card_precision(const ModelCard& card, const TrainOptions& options);
+
+// Sets model.precision to card_precision: every command that scores with a card, or compares with
+// the reference index written beside it, embeds at that precision and no other.
+void use_card_precision(LoadedModel& model, const ModelCard& card);
 
 // The same architecture with its initial weights: the floor results are shown beside.
 LoadedModel untrained_copy(const LoadedModel& model);

@@ -43,7 +43,8 @@ void write_reference_index(const RunData& data, const LoadedModel& model, const 
     const auto xy = project(index.map, index.embeddings.row(j));
     index.map_points.push_back({static_cast<float>(xy[0]), static_cast<float>(xy[1])});
   }
-  index.made_from = reference_index_inputs(model.checkpoint_id, data.cache.content_id());
+  index.made_from =
+      reference_index_inputs(model.checkpoint_id, data.cache.content_id(), precision_name(model.precision));
   write_file_atomic(data.run.reference_index(), encode_reference_index(index));
 }
 
@@ -52,7 +53,8 @@ ReferenceIndex load_reference_index(const RunData& data, const LoadedModel& mode
     throw UserError(data.run.root + ": no model.json (no classifier chosen yet); run `dermsim evaluate --run " +
                     data.run.root + "` first");
   ReferenceIndex index =
-      read_reference_index(data.run, reference_index_inputs(model.checkpoint_id, data.cache.content_id()));
+      read_reference_index(data.run, reference_index_inputs(model.checkpoint_id, data.cache.content_id(),
+                                                            precision_name(model.precision)));
   if (index.embeddings.dim != model.options.embed_dim)
     throw UserError(data.run.reference_index() + ": embeddings of size " + std::to_string(index.embeddings.dim) +
                     " do not fit this network; run `dermsim evaluate --run " + data.run.root + "`");

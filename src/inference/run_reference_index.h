@@ -14,14 +14,14 @@ constexpr int kThumbnailSize = 64;
 
 // Writes RUN/reference-index.bin from `train`, the train split's embeddings made by `model` with
 // `tta` variants: names, patients, labels, thumbnails from the cache's pixels, and the PCA map.
-// Records checkpoint-best.pt, model.json and cache.bin, so call it after model.json is written,
-// holding the run's lock.
+// Records checkpoint-best.pt, cache.bin and model.precision (reference_index_inputs); call it
+// holding the run's lock, with the model at the precision of the card written beside it.
 void write_reference_index(const RunData& data, const LoadedModel& model, const PartEmbeddings& train,
                            int tta);
 
 // Reads and verifies RUN/reference-index.bin and checks that it was made from the current
-// checkpoint, model.json and cache. Missing, damaged or stale: UserError naming the file and
-// `dermsim evaluate --run RUN`, which rebuilds it.
+// checkpoint and cache at model.precision (the card's: use_card_precision). Missing, damaged or
+// stale: UserError naming the file and `dermsim evaluate --run RUN`, which rebuilds it.
 ReferenceIndex load_reference_index(const RunData& data, const LoadedModel& model);
 
 }  // namespace dermsim

@@ -255,9 +255,12 @@ std::string retrieval_section(const nlohmann::json& metrics, const ImageCache& c
 // the server's /api/model validation_roc and /api/map) rendered by the inlined page script.
 std::string interactive_section(const RunData& data, const std::string& checkpoint_id) {
   const RunDir& run = data.run;
-  const ReferenceIndex index =
-      read_reference_index(run, reference_index_inputs(checkpoint_id, data.cache.content_id()));
   const nlohmann::json card = read_json_file(run.model_card());
+  // The card's precision, or the training one for a card that records none (as card_precision).
+  const std::string precision =
+      card.value("precision", read_json_file(run.train_config()).value("precision", "fp32"));
+  const ReferenceIndex index =
+      read_reference_index(run, reference_index_inputs(checkpoint_id, data.cache.content_id(), precision));
   const nlohmann::json blob = {{"validation_roc", card.value("validation_roc", nlohmann::json())},
                                {"threshold", card.value("threshold", nlohmann::json())},
                                {"map", reference_map_json(index)}};

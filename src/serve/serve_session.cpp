@@ -78,6 +78,7 @@ nlohmann::json model_info(const ServeSession& s) {
                    {"checkpoint", "checkpoint-best.pt"}}},
       {"classifier", {{"description", card.description}, {"threshold", card.threshold},
                       {"threshold_rule", card.threshold_rule},
+                      {"precision", precision_name(s.model.precision)},  // of every embedding served
                       {"validation", {{"auc", card.validation_auc}, {"sensitivity", v.sensitivity},
                                       {"specificity", v.specificity}}},
                       {"with_metadata", with_metadata}}},
@@ -107,6 +108,7 @@ ServeSession load_serve_session(const std::string& run, const std::string& devic
   s.model = load_model(s.data, device, torch_threads);
   s.model.net->eval();  // once, before any request: requests never change the mode
   s.card = load_model_card(s.data.run, s.model.checkpoint_id);
+  use_card_precision(s.model, s.card);
   if (s.card.metadata && !s.card.image_only)
     throw UserError(s.data.run.model_card() + ": the chosen classifier reads age, sex and site, which an "
                     "upload may not carry; run `dermsim evaluate --run " + s.data.run.root +

@@ -68,6 +68,17 @@ TEST(Cli, ABadFlagValueIsOneLineAndExitTwo) {
   EXPECT_EQ(run("train --help").exit_code, 0);
 }
 
+TEST(Cli, ABadPrecisionIsOneLineNamingTheOption) {
+  // Refused before the run is even looked at (R does not exist).
+  Result r = run("evaluate --run R --precision fp16");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_EQ(r.output, "dermsim: error: --precision fp16: expected fp32 or bf16\n");
+  // The card decides the precision of every inference: predict has no option to disagree with it.
+  r = run("predict --run R --precision bf16 x.jpg");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("not expected: --precision"), std::string::npos) << r.output;
+}
+
 TEST(Cli, PrepareOnMissingFolderNamesIt) {
   Result r = run("prepare --data /nonexistent/isic --out " + temp_dir("missing").string() + "/run");
   EXPECT_EQ(r.exit_code, 2);

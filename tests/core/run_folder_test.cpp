@@ -136,8 +136,8 @@ TEST_F(RunFolder, TheReferenceIndexIsReadAndADamagedStaleOrMissingOneIsRefused) 
   expect_refused(run_dermsim(similar), "reference-index.bin: damaged reference index", run, before);
   expect_refused(run_dermsim("explain" + arg(run) + " " + image), "dermsim evaluate", run, before);
 
-  // A re-chosen card leaves the index valid (it holds nothing a card decides); an index of another
-  // checkpoint is stale.
+  // A re-chosen card at the same precision leaves the index valid (it holds nothing else a card
+  // decides); an index of another checkpoint is stale.
   write_file_atomic(index, bytes);
   nlohmann::json card = nlohmann::json::parse(read_file((run / "model.json").string()));
   card["threshold"] = card["threshold"].get<double>() / 2;

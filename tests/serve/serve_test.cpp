@@ -193,6 +193,7 @@ TEST_F(Serve, HealthModelCardAndMap) {
   EXPECT_EQ(model["classifier"]["description"], served["classifier_description"]);
   EXPECT_EQ(model["classifier"]["threshold"], served["threshold"]);
   EXPECT_EQ(model["classifier"]["with_metadata"].is_null(), !fallback);
+  EXPECT_EQ(model["classifier"]["precision"], card["precision"]);  // embedded at the card's precision
   const nlohmann::json metrics = nlohmann::json::parse(read_file(run_folder() + "/metrics-test.json"));
   const nlohmann::json& served_metrics = fallback ? metrics["image_only"]["metrics"] : metrics["metrics"];
   EXPECT_EQ(model["test"]["auc"]["value"], served_metrics["auc"]);
