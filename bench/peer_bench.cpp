@@ -2,6 +2,8 @@
 // bench/peer/peer_bench.py): one timed measurement per invocation, printed as one JSON line.
 //   --mode train-pipeline  what `dermsim train` does: the prefetch thread makes batches
 //                          (make_training_batch: cache -> augment -> normalise) while the model steps
+//   --mode train-inline    the same without the prefetch thread: each batch is made in the
+//                          training thread before its step (bench/loader_threads.py)
 //   --mode train-compute   the model step alone on 4 batches made beforehand, cycled
 //   --mode infer           embed_images at batch 64 from cached uint8 pixels (what evaluate does)
 //   --mode latency         embed_images on one image at a time; per-call milliseconds
@@ -91,6 +93,15 @@ nlohmann::json train_pipeline(const bench::SampleData& data, const Args& a) {
           {"data_wait_fraction", (loader.seconds_waited() - waited_before) / seconds}};
 }
 
+nlohmann::json train_inline(const bench::SampleData& data, const Args& a) {
+  Model m = make_model();
+  for (long s = 0; s < a.warmup; ++s) train_step(m, make_training_batch(data.source, s), a.precision);
+  const auto start = Clock::now();
+  for (long s = a.warmup; s < a.warmup + a.steps; ++s)
+    train_step(m, make_training_batch(data.source, s), a.precision);
+  return {{"images_per_second", a.steps * kBatch / seconds_since(start)}};
+}
+
 nlohmann::json train_compute(const bench::SampleData& data, const Args& a) {
   Model m = make_model();
   std::vector<TrainingBatch> batches;
@@ -166,10 +177,12 @@ int main(int argc, char** argv) {
     const double setup_seconds = seconds_since(setup_start);
     nlohmann::json result;
     if (a.mode == "train-pipeline") result = train_pipeline(*data, a);
+    else if (a.mode == "train-inline") result = train_inline(*data, a);
     else if (a.mode == "train-compute") result = train_compute(*data, a);
     else if (a.mode == "infer") result = infer(*data, a);
     else if (a.mode == "latency") result = latency(*data, a);
-    else throw UserError("--mode " + a.mode + ": expected train-pipeline, train-compute, infer or latency");
+    else throw UserError("--mode " + a.mode + ": expected train-pipeline, train-inline, train-compute, infer or "
+                                        "latency");
     result["side"] = "dermsim";
     result["mode"] = a.mode;
     result["precision"] = precision_name(a.precision);
