@@ -10,6 +10,9 @@ PREFIX=$2
 shift 2
 LOSSES=("${@:-contrastive triplet bce}")
 DERMSIM=${DERMSIM:-./build/dermsim}
+# OpenMP workers that sleep instead of spinning: 1.75x training images/s on the shared 2-core host
+# (docs/benchmarks.md, loader threads); libgomp reads it when loaded, so dermsim cannot set it itself.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 TRAIN_ARGS=${TRAIN_ARGS:-}  # extra `dermsim train` options, e.g. "--epochs 30"
 for loss in ${LOSSES[@]}; do
   run="$PREFIX-$loss"

@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 RUN=${RUN:-runs/isic2020-sample}
 DATA=${DATA:-data/isic2020}
 TRAIN_ARGS=${TRAIN_ARGS:-}
+# OpenMP workers that sleep instead of spinning: 1.75x training images/s on the shared 2-core host
+# (docs/benchmarks.md, loader threads); libgomp reads it when loaded, so dermsim cannot set it itself.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 
 bash scripts/install-deps.sh
 bash scripts/build.sh --target dermsim

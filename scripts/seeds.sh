@@ -12,6 +12,9 @@ shift 2
 SEEDS=("${@:-0 1 2}")
 DERMSIM=${DERMSIM:-./build/dermsim}
 TRAIN_ARGS=${TRAIN_ARGS:-}
+# OpenMP workers that sleep instead of spinning: 1.75x training images/s on the shared 2-core host
+# (docs/benchmarks.md, loader threads); libgomp reads it when loaded, so dermsim cannot set it itself.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 strata=()
 [ -f "$DATA/sources.csv" ] && strata=(--strata "$DATA/sources.csv")
 mkdir -p "$(dirname "$PREFIX")"
