@@ -1,0 +1,222 @@
+// k-fold training through the real CLI on the HAM sample (64 px, 2 folds, two short epochs per
+// fold): every fold trained into RUN/folds/k/, the out-of-fold file holds every non-test image once,
+// each scored by the fold that validated on it, the ensemble is the mean of its folds, a resume
+// after an interruption continues the unfinished fold, and stale or mismatched state is refused.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "common/atomic_file.h"
+#include "common/csv.h"
+#include "metrics/ranking.h"
+#include "support/test_support.h"
+
+namespace dermsim {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::CommandResult;
+using testing::run_dermsim;
+constexpr auto ok = testing::run_dermsim_ok;
+
+const std::string kHam = std::string(DERMSIM_SOURCE_DIR) + "/data/ham10000";
+const std::string kTrainArgs = " --epochs 2 --images-per-class 8 --embed-dim 32 --threads 2";
+
+fs::path temp_root() { return fs::temp_directory_path() / ("dermsim_folds_" + std::to_string(getpid())); }
+
+std::string prepared(const std::string& name) {
+  const std::string run = (temp_root() / name).string();
+  ok("prepare --data " + kHam + " --out " + run + " --image-size 64 --folds 2");
+  return run;
+}
+
+// image_name -> P(malignant) as `predict` writes it (6 decimals).
+std::map<std::string, double> predicted(const std::string& args, const std::string& out) {
+  ok("predict " + args + " --out " + out);
+  std::map<std::string, double> p;
+  for (const auto& row : read_csv(out).rows) p[row[0]] = std::stod(row[1]);
+  return p;
+}
+
+// A refusal: exit 2, one line naming `names`.
+void expect_refused(const CommandResult& r, const std::string& names) {
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << "one line: " << r.output;
+  EXPECT_NE(r.output.find(names), std::string::npos) << "should name " << names << ": " << r.output;
+}
+
+// One k-fold training, made once; tests that change files work on a copy.
+class FoldTraining : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    fs::remove_all(temp_root());
+    run_ = prepared("base");
+    train_output_ = ok("train --folds --run " + run_ + kTrainArgs).output;
+  }
+  static void TearDownTestSuite() { fs::remove_all(temp_root()); }
+
+  static std::string copy_of(const std::string& name) {
+    const fs::path copy = temp_root() / name;
+    fs::copy(run_, copy, fs::copy_options::recursive);
+    return copy.string();
+  }
+
+  static std::string run_, train_output_;
+};
+std::string FoldTraining::run_, FoldTraining::train_output_;
+
+TEST_F(FoldTraining, TrainsEveryFoldIntoItsOwnFolderOnTheOneCache) {
+  for (int k = 0; k < 2; ++k) {
+    const std::string fold = run_ + "/folds/" + std::to_string(k);
+    for (const char* file : {"train.json", "checkpoint-best.pt", "checkpoint-last.pt", "model.json"})
+      EXPECT_TRUE(fs::exists(fold + "/" + file)) << fold << "/" << file;
+    EXPECT_EQ(read_csv(fold + "/training-log.csv").rows.size(), 2u) << fold;
+    EXPECT_FALSE(fs::exists(fold + "/cache.bin")) << "folds read the run's cache, never a copy";
+    EXPECT_NE(train_output_.find("fold " + std::to_string(k + 1) + "/2"), std::string::npos) << train_output_;
+  }
+  EXPECT_FALSE(fs::exists(run_ + "/checkpoint-best.pt")) << "no network at the top: the folds are the model";
+  EXPECT_TRUE(fs::exists(run_ + "/ensemble.json"));
+}
+
+TEST_F(FoldTraining, FoldZeroTrainsExactlyAsAPlainRunValidatedOnFoldZero) {
+  // prepare --folds 2 validates on fold 0: a plain training of the same folder is fold 0's.
+  const std::string plain = prepared("plain");
+  ok("train --run " + plain + kTrainArgs);
+  CsvTable a = read_csv(plain + "/training-log.csv"), b = read_csv(run_ + "/folds/0/training-log.csv");
+  ASSERT_EQ(a.rows.size(), b.rows.size());
+  for (size_t i = 0; i < a.rows.size(); ++i)
+    for (const char* column : {"step", "train_loss", "val_auc"})
+      EXPECT_EQ(a.rows[i][a.column(column)], b.rows[i][b.column(column)]) << column << " epoch " << i + 1;
+}
+
+TEST_F(FoldTraining, OutOfFoldScoresEveryNonTestImageOnceByTheFoldThatDidNotTrainOnIt) {
+  const CsvTable split = read_csv(run_ + "/split.csv");
+  std::map<std::string, int> fold_of;
+  std::set<std::string> test;
+  for (const auto& row : split.rows) {
+    if (row[split.column("part")] == "test") test.insert(row[0]);
+    else fold_of[row[0]] = std::stoi(row[split.column("fold")]);
+  }
+  const CsvTable oof = read_csv(run_ + "/scores-oof.csv");
+  std::map<std::string, int> seen;
+  std::vector<int> y;
+  std::vector<double> scores;
+  std::map<int, std::vector<std::string>> images_of_fold;
+  for (const auto& row : oof.rows) {
+    ++seen[row[0]];
+    EXPECT_EQ(test.count(row[0]), 0u) << row[0] << " is a test image";
+    EXPECT_EQ(std::stoi(row[oof.column("fold")]), fold_of[row[0]]) << row[0];
+    y.push_back(std::stoi(row[oof.column("target")]));
+    scores.push_back(std::stod(row[oof.column("score")]));
+    if (images_of_fold[fold_of[row[0]]].size() < 6) images_of_fold[fold_of[row[0]]].push_back(row[0]);
+  }
+  EXPECT_EQ(seen.size(), fold_of.size()) << "every non-test image";
+  for (const auto& [name, count] : seen) EXPECT_EQ(count, 1) << name;
+
+  // Each image's score is the one its own fold's network and card give it through `predict --fold`.
+  std::map<std::string, double> oof_score;
+  for (size_t i = 0; i < oof.rows.size(); ++i) oof_score[oof.rows[i][0]] = scores[i];
+  for (const auto& [k, names] : images_of_fold) {
+    std::string images;
+    for (const auto& name : names) images += " " + name;
+    const auto p = predicted("--run " + run_ + " --fold " + std::to_string(k) + images,
+                             (temp_root() / ("fold" + std::to_string(k) + ".csv")).string());
+    for (const auto& name : names) EXPECT_NEAR(p.at(name), oof_score[name], 1e-6) << name << " fold " << k;
+  }
+
+  // evaluate --split oof reports the AUC of exactly these scores, and the source strata.
+  std::string strata = "image_name,stratum\n";
+  for (size_t i = 0; i < split.rows.size(); ++i) strata += split.rows[i][0] + (i % 2 ? ",odd\n" : ",even\n");
+  write_file_atomic((temp_root() / "strata.csv").string(), strata);
+  const std::string out =
+      ok("evaluate --run " + run_ + " --split oof --strata " + (temp_root() / "strata.csv").string()).output;
+  const auto metrics = nlohmann::json::parse(read_file(run_ + "/metrics-oof.json"));
+  EXPECT_NEAR(metrics["metrics"]["auc"].get<double>(), roc_auc(y, scores), 1e-12);
+  EXPECT_TRUE(metrics["metrics"]["auc_ci"].is_object()) << "patient-bootstrap interval";
+  EXPECT_EQ(metrics["strata"].size(), 2u);
+  const auto ensemble = nlohmann::json::parse(read_file(run_ + "/ensemble.json"));
+  EXPECT_DOUBLE_EQ(ensemble["threshold"].get<double>(), youden_threshold(y, scores));
+  EXPECT_NE(out.find("balanced accuracy"), std::string::npos) << out;
+}
+
+TEST_F(FoldTraining, TheEnsembleIsTheMeanOfItsFoldsAtTheOutOfFoldThreshold) {
+  const CsvTable split = read_csv(run_ + "/split.csv");
+  std::string images;
+  for (const auto& row : split.rows)
+    if (row[split.column("part")] == "test" && images.size() < 200) images += " " + row[0];
+  const std::string out = (temp_root() / "p.csv").string();
+  const auto ensemble = predicted("--run " + run_ + images, out);
+  const auto fold0 = predicted("--run " + run_ + " --fold 0" + images, out);
+  const auto fold1 = predicted("--run " + run_ + " --fold 1" + images, out);
+  ASSERT_FALSE(ensemble.empty());
+  for (const auto& [name, p] : ensemble) EXPECT_NEAR(p, (fold0.at(name) + fold1.at(name)) / 2, 2e-6) << name;
+
+  const std::string text = ok("evaluate --run " + run_ + " --split test").output;
+  EXPECT_NE(text.find("fold ensemble"), std::string::npos) << text;
+  const auto metrics = nlohmann::json::parse(read_file(run_ + "/metrics-test.json"));
+  const auto card = nlohmann::json::parse(read_file(run_ + "/ensemble.json"));
+  EXPECT_EQ(metrics["threshold"], card["threshold"]) << "test is read at the out-of-fold threshold";
+  const CsvTable scores = read_csv(run_ + "/scores-test.csv");
+  for (const auto& row : scores.rows)
+    if (ensemble.count(row[0]))
+      EXPECT_NEAR(std::stod(row[scores.column("score")]), ensemble.at(row[0]), 1e-6) << row[0];
+}
+
+TEST_F(FoldTraining, ResumeAfterAnInterruptionContinuesTheUnfinishedFold) {
+  const long fold0_steps = std::stol(read_csv(run_ + "/folds/0/training-log.csv").rows.back()[0]);
+  const long fold1_epoch = std::stol(read_csv(run_ + "/folds/1/training-log.csv").rows.front()[0]);
+  const std::string run = prepared("resumed");
+  // Stopped in fold 1's second epoch: fold 0 finished, fold 1 has its epoch-1 checkpoint only.
+  ok("train --folds --run " + run + kTrainArgs + " --stop-after-steps " +
+     std::to_string(fold0_steps + fold1_epoch + 2));
+  ASSERT_TRUE(fs::exists(run + "/folds/1/checkpoint-last.pt"));
+  EXPECT_FALSE(fs::exists(run + "/ensemble.json"));
+  const std::string fold0_before = read_file(run + "/folds/0/checkpoint-best.pt");
+  const std::string out = ok("train --run " + run + " --resume").output;
+  EXPECT_NE(out.find("fold 1/2: " + run + "/folds/0 already trained, skipped"), std::string::npos) << out;
+  EXPECT_NE(out.find("resuming " + run + "/folds/1 at step " + std::to_string(fold1_epoch)), std::string::npos) << out;
+  EXPECT_TRUE(read_file(run + "/folds/0/checkpoint-best.pt") == fold0_before) << "fold 0 untouched";
+  EXPECT_TRUE(read_file(run + "/folds/1/training-log.csv") == read_file(run_ + "/folds/1/training-log.csv"))
+      << "the resumed fold ends where an uninterrupted one ends";
+  EXPECT_TRUE(read_file(run + "/scores-oof.csv") == read_file(run_ + "/scores-oof.csv"));
+  // Everything trained: a second resume trains nothing.
+  const std::string again = ok("train --run " + run + " --resume").output;
+  EXPECT_NE(again.find("fold 2/2: " + run + "/folds/1 already trained, skipped"), std::string::npos) << again;
+}
+
+TEST_F(FoldTraining, StaleOrMismatchedStateIsRefused) {
+  const std::string run = copy_of("stale");
+  // A changed option on resume, named.
+  expect_refused(run_dermsim("train --run " + run + " --resume --epochs 5"), "epochs");
+  // A fold's card edited after the ensemble was made.
+  auto card = nlohmann::json::parse(read_file(run + "/folds/1/model.json"));
+  card["threshold"] = 0.123;
+  write_file_atomic(run + "/folds/1/model.json", card.dump());
+  expect_refused(run_dermsim("predict --run " + run + " " + read_csv(run + "/split.csv").rows[0][0]),
+                 "ensemble.json is stale: made from another folds/1/model.json");
+  // One fold's network copied into another fold: trained on another split of the images.
+  fs::copy_file(run + "/folds/0/checkpoint-best.pt", run + "/folds/1/checkpoint-best.pt",
+                fs::copy_options::overwrite_existing);
+  expect_refused(run_dermsim("predict --run " + run + " --fold 1 " + read_csv(run + "/split.csv").rows[0][0]),
+                 "folds/1/checkpoint-best.pt is stale: made from another split.csv");
+  expect_refused(run_dermsim("train --run " + run + " --resume"), "folds/1/checkpoint-best.pt is stale");
+  // Commands that need one network, and a split a k-fold training does not have.
+  expect_refused(run_dermsim("similar --run " + run + " " + read_csv(run + "/split.csv").rows[0][0]),
+                 "holds a k-fold training");
+  expect_refused(run_dermsim("serve --run " + run + " --port 0"), "holds a k-fold training");
+  expect_refused(run_dermsim("evaluate --run " + run + " --split val"), "--split oof");
+  // A run prepared without folds has none to train.
+  const std::string plain = (temp_root() / "no-folds").string();
+  ok("prepare --data " + kHam + " --out " + plain + " --image-size 64");
+  expect_refused(run_dermsim("train --folds --run " + plain), "no folds to train");
+}
+
+}  // namespace
+}  // namespace dermsim
