@@ -44,6 +44,16 @@ TrainOptions resumed_fold_options(const RunData& data, const TrainRequest& reque
   return o;
 }
 
+// Every checkpoint of every fold must belong to its own fold of this split: refused before any
+// fold trains, not after the ones before it.
+void require_current_folds(const RunData& data, int folds) {
+  for (int k = 0; k < folds; ++k) {
+    const RunData fold = as_fold(load_run_data(data.run.root), k);
+    for (const std::string& path : {fold.run.checkpoint_last(), fold.run.checkpoint_best()})
+      if (std::filesystem::exists(path)) read_checkpoint_info(path, fold.training_inputs());
+  }
+}
+
 void create_fold_folders(const RunDir& run, int folds) {
   for (int k = 0; k < folds; ++k) {
     std::error_code error;
@@ -67,6 +77,7 @@ FoldTraining start_fold_training(const RunData& data, const TrainRequest& reques
   plan.fold_request.resume = resuming;
   if (resuming) {
     plan.fold_request.options = resumed_fold_options(data, request);
+    require_current_folds(data, plan.folds);
     create_fold_folders(data.run, plan.folds);
     return plan;
   }

@@ -125,7 +125,7 @@ TEST_F(FoldTraining, OutOfFoldScoresEveryNonTestImageOnceByTheFoldThatDidNotTrai
   for (size_t i = 0; i < oof.rows.size(); ++i) oof_score[oof.rows[i][0]] = scores[i];
   for (const auto& [k, names] : images_of_fold) {
     std::string images;
-    for (const auto& name : names) images += " " + name;
+    for (const auto& name : names) images += " " + kHam + "/train/" + name + ".jpg";
     const auto p = predicted("--run " + run_ + " --fold " + std::to_string(k) + images,
                              (temp_root() / ("fold" + std::to_string(k) + ".csv")).string());
     for (const auto& name : names) EXPECT_NEAR(p.at(name), oof_score[name], 1e-6) << name << " fold " << k;
@@ -150,7 +150,8 @@ TEST_F(FoldTraining, TheEnsembleIsTheMeanOfItsFoldsAtTheOutOfFoldThreshold) {
   const CsvTable split = read_csv(run_ + "/split.csv");
   std::string images;
   for (const auto& row : split.rows)
-    if (row[split.column("part")] == "test" && images.size() < 200) images += " " + row[0];
+    if (row[split.column("part")] == "test" && images.size() < 2000)
+      images += " " + kHam + "/train/" + row[0] + ".jpg";
   const std::string out = (temp_root() / "p.csv").string();
   const auto ensemble = predicted("--run " + run_ + images, out);
   const auto fold0 = predicted("--run " + run_ + " --fold 0" + images, out);
@@ -170,8 +171,10 @@ TEST_F(FoldTraining, TheEnsembleIsTheMeanOfItsFoldsAtTheOutOfFoldThreshold) {
 }
 
 TEST_F(FoldTraining, ResumeAfterAnInterruptionContinuesTheUnfinishedFold) {
-  const long fold0_steps = std::stol(read_csv(run_ + "/folds/0/training-log.csv").rows.back()[0]);
-  const long fold1_epoch = std::stol(read_csv(run_ + "/folds/1/training-log.csv").rows.front()[0]);
+  const CsvTable log0 = read_csv(run_ + "/folds/0/training-log.csv");
+  const CsvTable log1 = read_csv(run_ + "/folds/1/training-log.csv");
+  const long fold0_steps = std::stol(log0.rows.back()[log0.column("step")]);
+  const long fold1_epoch = std::stol(log1.rows.front()[log1.column("step")]);
   const std::string run = prepared("resumed");
   // Stopped in fold 1's second epoch: fold 0 finished, fold 1 has its epoch-1 checkpoint only.
   ok("train --folds --run " + run + kTrainArgs + " --stop-after-steps " +
@@ -183,8 +186,12 @@ TEST_F(FoldTraining, ResumeAfterAnInterruptionContinuesTheUnfinishedFold) {
   EXPECT_NE(out.find("fold 1/2: " + run + "/folds/0 already trained, skipped"), std::string::npos) << out;
   EXPECT_NE(out.find("resuming " + run + "/folds/1 at step " + std::to_string(fold1_epoch)), std::string::npos) << out;
   EXPECT_TRUE(read_file(run + "/folds/0/checkpoint-best.pt") == fold0_before) << "fold 0 untouched";
-  EXPECT_TRUE(read_file(run + "/folds/1/training-log.csv") == read_file(run_ + "/folds/1/training-log.csv"))
-      << "the resumed fold ends where an uninterrupted one ends";
+  // The resumed fold ends where an uninterrupted one ends (the log's speed column aside).
+  const CsvTable resumed = read_csv(run + "/folds/1/training-log.csv");
+  ASSERT_EQ(resumed.rows.size(), log1.rows.size());
+  for (size_t i = 0; i < log1.rows.size(); ++i)
+    for (const char* column : {"step", "train_loss", "val_auc", "val_pauc"})
+      EXPECT_EQ(resumed.rows[i][resumed.column(column)], log1.rows[i][log1.column(column)]) << column;
   EXPECT_TRUE(read_file(run + "/scores-oof.csv") == read_file(run_ + "/scores-oof.csv"));
   // Everything trained: a second resume trains nothing.
   const std::string again = ok("train --run " + run + " --resume").output;
@@ -199,16 +206,17 @@ TEST_F(FoldTraining, StaleOrMismatchedStateIsRefused) {
   auto card = nlohmann::json::parse(read_file(run + "/folds/1/model.json"));
   card["threshold"] = 0.123;
   write_file_atomic(run + "/folds/1/model.json", card.dump());
-  expect_refused(run_dermsim("predict --run " + run + " " + read_csv(run + "/split.csv").rows[0][0]),
+  const std::string image = kHam + "/train/" + read_csv(run + "/split.csv").rows[0][0] + ".jpg";
+  expect_refused(run_dermsim("predict --run " + run + " " + image),
                  "ensemble.json is stale: made from another folds/1/model.json");
   // One fold's network copied into another fold: trained on another split of the images.
   fs::copy_file(run + "/folds/0/checkpoint-best.pt", run + "/folds/1/checkpoint-best.pt",
                 fs::copy_options::overwrite_existing);
-  expect_refused(run_dermsim("predict --run " + run + " --fold 1 " + read_csv(run + "/split.csv").rows[0][0]),
+  expect_refused(run_dermsim("predict --run " + run + " --fold 1 " + image),
                  "folds/1/checkpoint-best.pt is stale: made from another split.csv");
   expect_refused(run_dermsim("train --run " + run + " --resume"), "folds/1/checkpoint-best.pt is stale");
   // Commands that need one network, and a split a k-fold training does not have.
-  expect_refused(run_dermsim("similar --run " + run + " " + read_csv(run + "/split.csv").rows[0][0]),
+  expect_refused(run_dermsim("similar --run " + run + " " + image),
                  "holds a k-fold training");
   expect_refused(run_dermsim("serve --run " + run + " --port 0"), "holds a k-fold training");
   expect_refused(run_dermsim("evaluate --run " + run + " --split val"), "--split oof");
@@ -216,6 +224,13 @@ TEST_F(FoldTraining, StaleOrMismatchedStateIsRefused) {
   const std::string plain = (temp_root() / "no-folds").string();
   ok("prepare --data " + kHam + " --out " + plain + " --image-size 64");
   expect_refused(run_dermsim("train --folds --run " + plain), "no folds to train");
+  // A plain training of a k-fold run sets the folds aside, as it does any earlier training.
+  ok("train --run " + run + kTrainArgs);
+  EXPECT_FALSE(fs::exists(run + "/folds"));
+  EXPECT_FALSE(fs::exists(run + "/ensemble.json"));
+  ASSERT_TRUE(fs::exists(run + "/superseded"));
+  EXPECT_TRUE(fs::exists(fs::directory_iterator(run + "/superseded")->path() / "folds" / "1" / "model.json"));
+  ok("predict --run " + run + " " + image + " --out " + (temp_root() / "plain.csv").string());
 }
 
 }  // namespace
