@@ -1,15 +1,20 @@
 // k-fold training through the real CLI on the HAM sample (64 px, 2 folds, two short epochs per
 // fold): every fold trained into RUN/folds/k/, the out-of-fold file holds every non-test image once,
 // each scored by the fold that validated on it, the ensemble is the mean of its folds, a resume
-// after an interruption continues the unfinished fold, and stale or mismatched state is refused.
+// after a kill -9 continues the unfinished fold, and stale or mismatched state is refused.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <chrono>
 
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -170,15 +175,28 @@ TEST_F(FoldTraining, TheEnsembleIsTheMeanOfItsFoldsAtTheOutOfFoldThreshold) {
       EXPECT_NEAR(std::stod(row[scores.column("score")]), ensemble.at(row[0]), 1e-6) << row[0];
 }
 
-TEST_F(FoldTraining, ResumeAfterAnInterruptionContinuesTheUnfinishedFold) {
-  const CsvTable log0 = read_csv(run_ + "/folds/0/training-log.csv");
+// Starts `dermsim ARGS` and kills it (SIGKILL) as soon as `path` exists.
+void kill_when_exists(const std::string& args, const std::string& path) {
+  const pid_t child = fork();
+  if (child == 0) {
+    const std::string command = std::string(DERMSIM_BINARY) + " " + args + " > /dev/null 2>&1";
+    execl("/bin/sh", "sh", "-c", ("exec " + command).c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  while (!fs::exists(path) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+}
+
+TEST_F(FoldTraining, ResumeAfterAKillContinuesTheUnfinishedFold) {
   const CsvTable log1 = read_csv(run_ + "/folds/1/training-log.csv");
-  const long fold0_steps = std::stol(log0.rows.back()[log0.column("step")]);
   const long fold1_epoch = std::stol(log1.rows.front()[log1.column("step")]);
   const std::string run = prepared("resumed");
-  // Stopped in fold 1's second epoch: fold 0 finished, fold 1 has its epoch-1 checkpoint only.
-  ok("train --folds --run " + run + kTrainArgs + " --stop-after-steps " +
-     std::to_string(fold0_steps + fold1_epoch + 2));
+  // Killed in fold 1's second epoch: fold 0 finished, fold 1 has its epoch-1 checkpoint only.
+  kill_when_exists("train --folds --run " + run + kTrainArgs, run + "/folds/1/checkpoint-last.pt");
   ASSERT_TRUE(fs::exists(run + "/folds/1/checkpoint-last.pt"));
   EXPECT_FALSE(fs::exists(run + "/ensemble.json"));
   const std::string fold0_before = read_file(run + "/folds/0/checkpoint-best.pt");
