@@ -1,7 +1,8 @@
 // k-fold training through the real CLI on the HAM sample (64 px, 2 folds, two short epochs per
 // fold): every fold trained into RUN/folds/k/, the out-of-fold file holds every non-test image once,
 // each scored by the fold that validated on it, the ensemble is the mean of its folds, a resume
-// after a kill -9 continues the unfinished fold, and stale or mismatched state is refused.
+// after a kill -9 continues the unfinished fold, stale or mismatched state is refused, and folds
+// whose cards read age, sex and site predict inputs without them through their image-only fallbacks.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -9,8 +10,9 @@
 #include <unistd.h>
 
 #include <chrono>
-
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -32,6 +34,7 @@ using testing::run_dermsim;
 constexpr auto ok = testing::run_dermsim_ok;
 
 const std::string kHam = std::string(DERMSIM_SOURCE_DIR) + "/data/ham10000";
+const std::string kHamCsv = kHam + "/ISIC_2020_Training_GroundTruth.csv";  // with age and sex
 const std::string kTrainArgs = " --epochs 2 --images-per-class 8 --embed-dim 32 --threads 2";
 
 fs::path temp_root() { return fs::temp_directory_path() / ("dermsim_folds_" + std::to_string(getpid())); }
@@ -125,15 +128,25 @@ TEST_F(FoldTraining, OutOfFoldScoresEveryNonTestImageOnceByTheFoldThatDidNotTrai
   EXPECT_EQ(seen.size(), fold_of.size()) << "every non-test image";
   for (const auto& [name, count] : seen) EXPECT_EQ(count, 1) << name;
 
-  // Each image's score is the one its own fold's network and card give it through `predict --fold`.
-  std::map<std::string, double> oof_score;
-  for (size_t i = 0; i < oof.rows.size(); ++i) oof_score[oof.rows[i][0]] = scores[i];
+  // Each image's score is the one its own fold's network and card give it through `predict --fold`:
+  // with its age and sex from the CSV (`score`), and from the image file alone (`image_only_score`,
+  // the fold's fallback, when the folds' cards read metadata; else `score` again).
+  const int image_only_column = oof.column(oof.column("image_only_score") >= 0 ? "image_only_score" : "score");
+  std::map<std::string, double> oof_score, oof_image_only;
+  for (size_t i = 0; i < oof.rows.size(); ++i) {
+    oof_score[oof.rows[i][0]] = scores[i];
+    oof_image_only[oof.rows[i][0]] = std::stod(oof.rows[i][image_only_column]);
+  }
   for (const auto& [k, names] : images_of_fold) {
     std::string images;
     for (const auto& name : names) images += " " + kHam + "/train/" + name + ".jpg";
-    const auto p = predicted("--run " + run_ + " --fold " + std::to_string(k) + images,
-                             (temp_root() / ("fold" + std::to_string(k) + ".csv")).string());
-    for (const auto& name : names) EXPECT_NEAR(p.at(name), oof_score[name], 1e-6) << name << " fold " << k;
+    const std::string out = (temp_root() / ("fold" + std::to_string(k) + ".csv")).string();
+    const auto from_files = predicted("--run " + run_ + " --fold " + std::to_string(k) + images, out);
+    const auto from_csv = predicted("--run " + run_ + " --fold " + std::to_string(k) + " --csv " + kHamCsv, out);
+    for (const auto& name : names) {
+      EXPECT_NEAR(from_files.at(name), oof_image_only[name], 1e-6) << name << " fold " << k;
+      EXPECT_NEAR(from_csv.at(name), oof_score[name], 1e-6) << name << " fold " << k;
+    }
   }
 
   // evaluate --split oof reports the AUC of exactly these scores, and the source strata.
@@ -169,10 +182,18 @@ TEST_F(FoldTraining, TheEnsembleIsTheMeanOfItsFoldsAtTheOutOfFoldThreshold) {
   const auto metrics = nlohmann::json::parse(read_file(run_ + "/metrics-test.json"));
   const auto card = nlohmann::json::parse(read_file(run_ + "/ensemble.json"));
   EXPECT_EQ(metrics["threshold"], card["threshold"]) << "test is read at the out-of-fold threshold";
+  // scores-test.csv: the ensemble with each image's age and sex (`score`), as predict --csv gives
+  // it, and from the image alone (`image_only_score` when the folds read metadata), as above.
+  const auto with_metadata = predicted("--run " + run_ + " --csv " + kHamCsv, out);
   const CsvTable scores = read_csv(run_ + "/scores-test.csv");
-  for (const auto& row : scores.rows)
+  const int image_only_column =
+      scores.column(scores.column("image_only_score") >= 0 ? "image_only_score" : "score");
+  ASSERT_FALSE(scores.rows.empty());
+  for (const auto& row : scores.rows) {
+    EXPECT_NEAR(std::stod(row[scores.column("score")]), with_metadata.at(row[0]), 1e-6) << row[0];
     if (ensemble.count(row[0]))
-      EXPECT_NEAR(std::stod(row[scores.column("score")]), ensemble.at(row[0]), 1e-6) << row[0];
+      EXPECT_NEAR(std::stod(row[image_only_column]), ensemble.at(row[0]), 1e-6) << row[0];
+  }
 }
 
 // Starts `dermsim ARGS` and kills it (SIGKILL) as soon as `path` exists.
@@ -249,6 +270,100 @@ TEST_F(FoldTraining, StaleOrMismatchedStateIsRefused) {
   ASSERT_TRUE(fs::exists(run + "/superseded"));
   EXPECT_TRUE(fs::exists(fs::directory_iterator(run + "/superseded")->path() / "folds" / "1" / "model.json"));
   ok("predict --run " + run + " " + image + " --out " + (temp_root() / "plain.csv").string());
+}
+
+
+// P(malignant) of tests/support/add_metadata_card.py's card: age z + 0.5 for men - 0.5.
+double test_card_probability(const std::string& age, const std::string& sex) {
+  const double logit = (age.empty() ? 0.0 : (std::stod(age) - 50) / 15) + (sex == "male" ? 0.5 : 0.0) - 0.5;
+  return 1 / (1 + std::exp(-logit));
+}
+
+TEST_F(FoldTraining, WithMetadataInputsWithoutItArePredictedThroughTheFallbacksAtTheImageOnlyThreshold) {
+  // Every fold given a known card that reads age, sex and site, its own classifier kept as the
+  // image-only fallback; evaluate --split oof then chooses the ensemble's two thresholds.
+  const std::string run = copy_of("metadata");
+  for (int k = 0; k < 2; ++k)
+    ASSERT_EQ(std::system(("python3 " + std::string(DERMSIM_SOURCE_DIR) + "/tests/support/add_metadata_card.py " +
+                           run + "/folds/" + std::to_string(k)).c_str()), 0);
+  const std::string oof_text = ok("evaluate --run " + run + " --split oof").output;
+  EXPECT_NE(oof_text.find("image-only fallback"), std::string::npos) << oof_text;
+  const CsvTable oof = read_csv(run + "/scores-oof.csv");
+  std::vector<int> y;
+  std::vector<double> with_metadata, image_only;
+  for (const auto& row : oof.rows) {
+    y.push_back(std::stoi(row[oof.column("target")]));
+    with_metadata.push_back(std::stod(row[oof.column("score")]));
+    image_only.push_back(std::stod(row[oof.column("image_only_score")]));
+  }
+  // The fallbacks are the folds' own cards: their pooled scores are the original run's.
+  const CsvTable base = read_csv(run_ + "/scores-oof.csv");
+  const int base_column = base.column(base.column("image_only_score") >= 0 ? "image_only_score" : "score");
+  ASSERT_EQ(base.rows.size(), oof.rows.size());
+  for (size_t i = 0; i < oof.rows.size(); ++i)
+    EXPECT_EQ(std::stod(base.rows[i][base_column]), image_only[i]) << oof.rows[i][0];
+  const auto ensemble = nlohmann::json::parse(read_file(run + "/ensemble.json"));
+  const double threshold = ensemble["threshold"], image_only_threshold = ensemble["image_only"]["threshold"];
+  EXPECT_DOUBLE_EQ(threshold, youden_threshold(y, with_metadata));
+  EXPECT_DOUBLE_EQ(image_only_threshold, youden_threshold(y, image_only));
+  EXPECT_NE(threshold, image_only_threshold) << "two thresholds, each chosen for its case";
+  const auto metrics = nlohmann::json::parse(read_file(run + "/metrics-oof.json"));
+  EXPECT_NEAR(metrics["metrics"]["auc"].get<double>(), roc_auc(y, with_metadata), 1e-12);
+  EXPECT_NEAR(metrics["image_only"]["metrics"]["auc"].get<double>(), roc_auc(y, image_only), 1e-12);
+
+  // Image files carry no metadata: the mean of the fallbacks, decided at the image-only threshold,
+  // said on stderr; the same as the original run predicts.
+  const CsvTable split = read_csv(run + "/split.csv");
+  std::string images;
+  for (const auto& row : split.rows)
+    if (row[split.column("part")] == "test") images += " " + kHam + "/train/" + row[0] + ".jpg";
+  const std::string files_out = (temp_root() / "metadata-files.csv").string();
+  const CommandResult files = run_dermsim("predict --run " + run + images + " --out " + files_out);
+  ASSERT_EQ(files.exit_code, 0) << files.output;
+  EXPECT_NE(files.output.find("scoring with the image-only classifier (fold ensemble"), std::string::npos)
+      << files.output;
+  char printed[32];
+  std::snprintf(printed, sizeof printed, "threshold %.4f", image_only_threshold);
+  EXPECT_NE(files.output.find(printed), std::string::npos) << files.output;
+  const CsvTable by_files = read_csv(files_out);
+  for (const auto& row : by_files.rows)
+    if (std::abs(std::stod(row[1]) - image_only_threshold) > 1e-6)  // 6 decimals written
+      EXPECT_EQ(row[2], std::stod(row[1]) >= image_only_threshold ? "1" : "0") << row[0];
+  const std::string base_out = (temp_root() / "base-files.csv").string();
+  ok("predict --run " + run_ + images + " --out " + base_out);
+  EXPECT_EQ(read_file(files_out), read_file(base_out));
+
+  // With the metadata CSV: every fold's test card (so their mean is that card's probability),
+  // decided at the metadata threshold.
+  const std::string csv_out = (temp_root() / "metadata-csv.csv").string();
+  const std::string csv_text =
+      ok("predict --run " + run + " --csv " + kHamCsv + " --out " + csv_out).output;
+  EXPECT_EQ(csv_text.find("image-only"), std::string::npos) << csv_text;
+  const CsvTable ham = read_csv(kHamCsv);
+  const CsvTable by_csv = read_csv(csv_out);
+  ASSERT_EQ(by_csv.rows.size(), ham.rows.size());
+  for (size_t i = 0; i < ham.rows.size(); ++i) {
+    const double p = test_card_probability(ham.rows[i][ham.column("age_approx")], ham.rows[i][ham.column("sex")]);
+    EXPECT_NEAR(std::stod(by_csv.rows[i][1]), p, 1e-6) << ham.rows[i][0];
+    if (std::abs(p - threshold) > 1e-6)  // ties (one age and sex) at the threshold: float features
+      EXPECT_EQ(by_csv.rows[i][2], p >= threshold ? "1" : "0") << ham.rows[i][0];
+  }
+
+  // evaluate --split test reports the image-only ensemble at its own threshold.
+  ok("evaluate --run " + run + " --split test");
+  const auto test = nlohmann::json::parse(read_file(run + "/metrics-test.json"));
+  EXPECT_EQ(test["image_only"]["threshold"].get<double>(), image_only_threshold);
+  EXPECT_EQ(test["threshold"].get<double>(), threshold);
+
+  // An ensemble card without the image-only threshold: refused like a plain card without a
+  // fallback, naming the file and what adds it.
+  auto edited = ensemble;
+  edited.erase("image_only");
+  write_file_atomic(run + "/ensemble.json", edited.dump());
+  expect_refused(run_dermsim("predict --run " + run + images + " --out " + files_out),
+                 "ensemble.json: the chosen classifier (fold ensemble");
+  expect_refused(run_dermsim("predict --run " + run + images + " --out " + files_out),
+                 "`dermsim evaluate --run " + run + " --split oof` to add an image-only fallback");
 }
 
 }  // namespace
