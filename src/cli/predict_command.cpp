@@ -17,6 +17,7 @@
 #include "image/decode_many.h"
 #include "classify/metadata_features.h"
 #include "classify/model_card.h"
+#include "inference/fold_ensemble.h"
 #include "inference/run_model.h"
 
 namespace dermsim::cli {
@@ -30,6 +31,7 @@ struct PredictArgs {
   std::vector<std::string> files;
   int tta = 0;  // 0 = as chosen by evaluate
   int threads = 0;
+  int fold = -1;  // a k-fold training: -1 = the fold ensemble, k = fold k's network alone
   bool kaggle = false;
   RankArgs ranks;
 };
@@ -78,31 +80,23 @@ void require_unique_ids(const std::vector<LesionRecord>& records) {
 void run_predict(const PredictArgs& args, const RankPlace& place) {
   const bool writer = place.rank == 0;
   const RunData data = load_run_data(args.run);
-  LoadedModel model = load_model(data, args.device, args.threads);
-  const ModelCard card = load_model_card(data.run, model.checkpoint_id);
-  use_card_precision(model, card);
+  const RunPredictor predictor = load_run_predictor(data, args.device, args.threads, args.fold);
   const std::vector<LesionRecord> inputs = input_records(args, writer);
   if (inputs.empty()) throw UserError("predict: no images given (IMAGE..., --dir or --csv)");
   require_unique_ids(inputs);
   std::vector<const LesionRecord*> input_pointers;
   for (const auto& r : inputs) input_pointers.push_back(&r);
   const bool with_metadata = records_have_metadata(input_pointers);
-  const ModelCard& chosen = card_for_inputs(card, with_metadata);
-  if (chosen.metadata && !with_metadata)  // a card written before image-only fallbacks existed
-    throw UserError(data.run.model_card() + ": the chosen classifier (" + chosen.description +
-                    ") needs each image's age, sex and site: give the images with --csv FILE "
-                    "(columns image, sex, age_approx, anatom_site_general) and --images DIR, or run "
-                    "`dermsim evaluate --run " + data.run.root + "` to add an image-only fallback");
-  if (&chosen != &card && writer)
+  const OperatingPoint& chosen = operating_point(predictor, with_metadata);
+  if (uses_image_only(predictor, with_metadata) && writer)
     std::fprintf(stderr, "note: %s; scoring with the image-only classifier (%s, val AUC %.3f; with "
                  "metadata %.3f)\n", args.csv.empty() ? "no --csv, so no age, sex or site"
                  : (args.csv + " gives no sex, age_approx or anatom_site_general").c_str(),
-                 chosen.description.c_str(), chosen.validation_auc, card.validation_auc);
+                 chosen.description.c_str(), chosen.validation_auc, predictor.chosen.validation_auc);
   std::vector<std::string> paths;
   for (const auto& r : inputs) paths.push_back(r.image_path);
   const int size = data.cache.image_size();
   const FitMode fit = fit_mode_of(data);
-  const int tta = args.tta > 0 ? args.tta : chosen.tta;
 
   const std::unique_ptr<ProcessGroup> group = join_inference_ranks(place, args.ranks.dist_timeout);
   if (group && writer)
@@ -129,9 +123,8 @@ void run_predict(const PredictArgs& args, const RankPlace& place) {
       ok.push_back(i);
     }
     if (!pixels.empty()) {
-      const EmbedResult embedded = embed_pixels(model, pixels, size, tta);
       const std::vector<double> p =
-          malignancy_probability(chosen, embedded.embeddings, embedded.head_logits, &records);
+          predict_probability(predictor, with_metadata, pixels, size, args.tta, &records);
       for (size_t j = 0; j < ok.size(); ++j) {
         const bool malignant = p[j] >= chosen.threshold;
         mine.count += malignant;
@@ -157,7 +150,7 @@ void run_predict(const PredictArgs& args, const RankPlace& place) {
               args.out.c_str(), all.rows.size(), all.count, chosen.threshold,
               chosen.threshold_rule.c_str(), all.skipped.size());
   std::printf("classifier: %s%s; target = P(malignant). A research tool, not a diagnostic device.\n",
-              chosen.description.c_str(), chosen.metadata ? " (with each image's age, sex and site from --csv)" : "");
+              chosen.description.c_str(), with_metadata && predictor.needs_metadata() ? " (with each image's age, sex and site from --csv)" : "");
 }
 
 }  // namespace
@@ -174,6 +167,11 @@ void add_predict_command(CLI::App& app, const std::vector<std::string>& argv) {
   cmd->add_flag("--kaggle", args->kaggle, "write only image_name,target (submission format)");
   cmd->add_option("--tta", args->tta, "test-time augmentation variants (default: as evaluated)")
       ->check(CLI::Range(0, 8));
+  cmd->add_option("--fold", args->fold,
+                  "a k-fold training (`train --folds`) predicts by the mean of its folds, at the "
+                  "threshold chosen on their out-of-fold scores; --fold K uses fold K's network and "
+                  "card alone")
+      ->check(CLI::Range(0, 1000));
   cmd->add_option("--device", args->device, "auto | cpu | cuda")->capture_default_str();
   cmd->add_option("--threads", args->threads, "CPU threads (0 = one per core)");
   add_rank_options(cmd, args->ranks);

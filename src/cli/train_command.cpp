@@ -14,9 +14,12 @@
 #include "common/progress.h"
 #include "common/run_lock.h"
 #include "distributed/process_group.h"
+#include "inference/fold_ensemble.h"
+#include "inference/fold_training.h"
 #include "inference/model_choice.h"
 #include "inference/run_reference_index.h"
 #include "inference/validation.h"
+#include "metrics/ranking.h"
 #include "train/sampler.h"
 #include "train/trainer.h"
 
@@ -36,33 +39,13 @@ const std::vector<std::pair<const char*, const char*>> kFlagKeys = {
     {"--max-rotation", "augment.max_rotation_degrees"}, {"--ema-decay", "ema_decay"},
     {"--select", "select"}};
 
-// One rank of a training (the only one without WORLD_SIZE). Rank 0 alone locks, writes and talks.
-void run_train(const std::string& run, TrainRequest& request, const RankPlace& place,
-               int timeout_seconds, long stop_after_steps) {
-  const bool writer = place.rank == 0;
-  std::optional<RunLock> lock;
-  if (writer) lock.emplace(run, "train");
-  const RunData data = load_run_data(run);
-  request.writes = writer;
-  request.local_rank = place.local_rank;
-  request.ranks = place.world_size;
-  TrainingSetup setup = start_training(data, request);
-  std::unique_ptr<ProcessGroup> group;
-  if (place.world_size > 1)
-    group = std::make_unique<ProcessGroup>(place, setup.device,
-                                           std::chrono::seconds(timeout_seconds));
+// Trains `data` (a run, or one fold of it) as `setup`; when the training finished (rank 0), ends
+// by choosing the classifier and threshold on validation, so predict works right away.
+TrainSummary train_and_choose(const RunData& data, TrainingSetup& setup, ProcessGroup* group,
+                              long stop_after_steps) {
+  const bool writer = group == nullptr || group->rank() == 0;
+  const std::string& run = data.run.root;
   if (!writer) setup.notes.clear();
-  if (group && writer) {
-    int64_t gradient_bytes = 0;
-    for (const auto& p : setup.net->parameters()) gradient_bytes += p.numel() * p.element_size();
-    char note[160];
-    std::snprintf(note, sizeof note,
-                  "training as %d data-parallel ranks (%s), %d CPU thread(s) each; %.2f MB of "
-                  "gradients summed per step",
-                  group->size(), group->backend_name().c_str(), setup.options.threads,
-                  gradient_bytes / 1e6);
-    setup.notes.push_back(note);
-  }
   for (const auto& note : setup.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
   if (setup.resumed && writer)
     std::fprintf(stderr, "resuming %s at step %ld\n", run.c_str(), setup.progress.step);
@@ -70,8 +53,8 @@ void run_train(const std::string& run, TrainRequest& request, const RankPlace& p
       writer ? make_knn_validator(data, setup.options, setup.device) : Validator();
   EpochRecorder recorder(data.run, data.training_inputs());
   const TrainSummary s =
-      train_embedding_net(data, setup, validate, recorder, group.get(), stop_after_steps);
-  if (!writer) return;
+      train_embedding_net(data, setup, validate, recorder, group, stop_after_steps);
+  if (!writer) return s;
   std::printf("trained %s: %ld steps (%d epochs) in %s, %.1f images/s, data wait %.1f%%",
               run.c_str(), s.steps, s.epochs, human_duration(s.seconds).c_str(),
               s.images_per_second, 100 * s.data_wait_fraction);
@@ -87,7 +70,7 @@ void run_train(const std::string& run, TrainRequest& request, const RankPlace& p
                 weights.c_str(), s.best_epoch, s.best_val_auc, run.c_str());
   else
     std::printf("stopped before the first epoch ended: no checkpoint yet (`--resume` continues)\n");
-  if (!s.finished) return;
+  if (!s.finished) return s;
   // The classifier and threshold are chosen on validation now, so predict works right away;
   // `evaluate` reports the test split.
   const LoadedModel model = load_model(data, setup.options.device, setup.options.threads);
@@ -102,6 +85,79 @@ void run_train(const std::string& run, TrainRequest& request, const RankPlace& p
     std::printf("image-only fallback (inputs without age, sex or site): %s (val AUC %.4f), threshold %.4f\n",
                 card.image_only->description.c_str(), card.image_only->validation_auc,
                 card.image_only->threshold);
+  return s;
+}
+
+// One rank of a training (the only one without WORLD_SIZE). Rank 0 alone locks, writes and talks.
+void run_train(const std::string& run, TrainRequest& request, const RankPlace& place,
+               int timeout_seconds, long stop_after_steps) {
+  const bool writer = place.rank == 0;
+  std::optional<RunLock> lock;
+  if (writer) lock.emplace(run, "train");
+  const RunData data = load_run_data(run);
+  request.writes = writer;
+  request.local_rank = place.local_rank;
+  request.ranks = place.world_size;
+  TrainingSetup setup = start_training(data, request);
+  std::unique_ptr<ProcessGroup> group;
+  if (place.world_size > 1)
+    group = std::make_unique<ProcessGroup>(place, setup.device,
+                                           std::chrono::seconds(timeout_seconds));
+  if (group && writer) {
+    int64_t gradient_bytes = 0;
+    for (const auto& p : setup.net->parameters()) gradient_bytes += p.numel() * p.element_size();
+    char note[160];
+    std::snprintf(note, sizeof note,
+                  "training as %d data-parallel ranks (%s), %d CPU thread(s) each; %.2f MB of "
+                  "gradients summed per step",
+                  group->size(), group->backend_name().c_str(), setup.options.threads,
+                  gradient_bytes / 1e6);
+    setup.notes.push_back(note);
+  }
+  train_and_choose(data, setup, group.get(), stop_after_steps);
+}
+
+// `train --folds` (or `--resume` of a k-fold training): fold k = 0..K-1 in turn into
+// RUN/folds/k/, finished folds skipped; then the out-of-fold scores and the ensemble's threshold.
+// stop_after_steps (tests) counts the steps of all folds together.
+void run_fold_training(const std::string& run, const TrainRequest& request, long stop_after_steps) {
+  RunLock lock(run, "train");
+  const FoldTraining plan = start_fold_training(load_run_data(run), request);
+  for (const auto& note : plan.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
+  long steps_left = stop_after_steps;
+  for (int k = 0; k < plan.folds; ++k) {
+    const RunData fold = as_fold(load_run_data(run), k);
+    const std::string which = "fold " + std::to_string(k + 1) + "/" + std::to_string(plan.folds);
+    if (fold_is_trained(fold)) {
+      std::printf("%s: %s already trained, skipped\n", which.c_str(), fold.run.root.c_str());
+      continue;
+    }
+    std::printf("%s: training on the other folds, validating on fold %d -> %s\n", which.c_str(), k,
+                fold.run.root.c_str());
+    std::fflush(stdout);
+    TrainRequest fold_request = plan.fold_request;
+    fold_request.progress_label = which;
+    TrainingSetup setup = start_training(fold, fold_request);
+    const long step_before = setup.progress.step;
+    const TrainSummary s = train_and_choose(fold, setup, nullptr, steps_left);
+    if (!s.finished) return;  // interrupted (--stop-after-steps): --resume continues this fold
+    if (stop_after_steps > 0) {
+      steps_left -= s.steps - step_before;
+      if (steps_left <= 0) return;
+    }
+  }
+  const RunData data = load_run_data(run);
+  const OutOfFold oof = score_out_of_fold(data, plan.fold_request.options.device,
+                                          plan.fold_request.options.threads);
+  write_out_of_fold(data, oof);
+  std::printf("out-of-fold (every non-test image scored by the fold that did not train on it): "
+              "AUC %.4f over %zu images -> %s; fold ensemble threshold %.4f (Youden's J on them) "
+              "-> %s\n",
+              roc_auc(oof.y, oof.chosen.scores), oof.chosen.scores.size(), data.run.scores("oof").c_str(),
+              oof.chosen.threshold, data.run.ensemble_card().c_str());
+  if (oof.image_only)
+    std::printf("without age, sex or site (each fold's image-only fallback): out-of-fold AUC %.4f, "
+                "threshold %.4f\n", roc_auc(oof.y, oof.image_only->scores), oof.image_only->threshold);
 }
 
 }  // namespace
@@ -111,6 +167,7 @@ void add_train_command(CLI::App& app, const std::vector<std::string>& argv) {
     std::string run;
     TrainOptions options;
     bool resume = false;
+    bool folds = false;
     bool no_augment = false;
     long stop_after_steps = 0;
     RankArgs ranks;
@@ -173,12 +230,21 @@ void add_train_command(CLI::App& app, const std::vector<std::string>& argv) {
       ->capture_default_str();
   cmd->add_flag("--resume", args->resume,
                 "continue from RUN/checkpoint-last.pt with its options (a changed option is refused)");
+  cmd->add_flag("--folds", args->folds,
+                "k-fold training of a run prepared with `--folds K`: fold k = 0..K-1 in turn into "
+                "RUN/folds/k/ (validated on fold k), then the out-of-fold scores (RUN/scores-oof.csv) "
+                "and the fold ensemble predict uses (RUN/ensemble.json); `--resume` continues the "
+                "unfinished fold");
   add_rank_options(cmd, args->ranks);
   cmd->add_option("--stop-after-steps", args->stop_after_steps,
                   "stop after this many steps (as if interrupted); for tests")
       ->group("");
   cmd->callback([args, cmd, argv] {
     const RankPlace place = rank_place_from_environment();
+    // A resume continues whichever training the run holds: its folds, or its one network.
+    const bool folds = args->folds || (args->resume && has_fold_training(RunDir(args->run)));
+    if (folds && (args->ranks.nproc > 1 || place.world_size > 1))
+      throw UserError("--folds: k-fold training runs in one process; drop --nproc");
     if (args->ranks.nproc > 1 && place.world_size == 1)  // refused here, not once by each rank
       rank_positions(args->options.images_per_class, 0, args->ranks.nproc);
     if (launched_local_ranks(*cmd, args->ranks, place, argv)) return;
@@ -189,6 +255,7 @@ void add_train_command(CLI::App& app, const std::vector<std::string>& argv) {
     for (const auto& [flag, key] : kFlagKeys)
       if (cmd->count(flag) > 0) request.given.push_back(key);
     request.options.threads = threads_of_rank(*cmd, request.options.threads, place);
+    if (folds) return run_fold_training(args->run, request, args->stop_after_steps);
     run_train(args->run, request, place, args->ranks.dist_timeout, args->stop_after_steps);
   });
 }

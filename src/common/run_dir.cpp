@@ -26,7 +26,8 @@ namespace {
 bool made_by_training(const std::string& name) {
   auto starts = [&](const char* prefix) { return name.rfind(prefix, 0) == 0; };
   return name == "train.json" || name == "training-log.csv" || name == "model.json" ||
-         name == "reference-index.bin" || name == "report.html" || starts("checkpoint-") ||
+         name == "reference-index.bin" || name == "report.html" || name == "ensemble.json" ||
+         name == "folds" || starts("checkpoint-") ||
          starts("metrics-") || starts("scores-") || starts("embeddings-");
 }
 
@@ -41,10 +42,12 @@ std::string utc_stamp() {
 
 }  // namespace
 
+bool has_fold_training(const RunDir& run) { return std::filesystem::exists(run.folds_config()); }
+
 bool has_training(const RunDir& run) {
   namespace fs = std::filesystem;
   return fs::exists(run.train_config()) || fs::exists(run.checkpoint_last()) ||
-         fs::exists(run.checkpoint_best());
+         fs::exists(run.checkpoint_best()) || fs::exists(run.folds());
 }
 
 std::string set_aside_training(const RunDir& run) {
@@ -52,7 +55,8 @@ std::string set_aside_training(const RunDir& run) {
   std::vector<fs::path> files;
   std::error_code error;
   for (const auto& entry : fs::directory_iterator(run.root, error))
-    if (entry.is_regular_file() && made_by_training(entry.path().filename().string()))
+    if ((entry.is_regular_file() || entry.is_directory()) &&
+        made_by_training(entry.path().filename().string()))
       files.push_back(entry.path());
   if (files.empty()) return "";
   std::string folder = run.superseded() + "/" + utc_stamp();

@@ -1,5 +1,7 @@
 #include "image/run_data.h"
 
+#include <algorithm>
+
 #include "common/atomic_file.h"
 #include "common/csv.h"
 #include "common/error.h"
@@ -84,6 +86,26 @@ RunData load_run_data(const std::string& root) {
   } catch (const nlohmann::json::exception& e) {
     throw UserError(run.manifest() + ": bad normalisation field (" + e.what() + "); " + remedy);
   }
+  return data;
+}
+
+int fold_count(const RunData& data) {
+  int highest = -1;
+  for (const auto& row : data.split) highest = std::max(highest, row.fold);
+  return highest + 1;
+}
+
+RunData as_fold(RunData data, int fold) {
+  const int folds = fold_count(data);
+  if (folds < 2)
+    throw UserError(data.run.split() + ": no folds; prepare with `--folds K` to train folds");
+  if (fold < 0 || fold >= folds)
+    throw UserError("fold " + std::to_string(fold) + ": the run has folds 0-" + std::to_string(folds - 1));
+  for (auto& row : data.split)
+    if (row.part != Part::kTest) row.part = row.fold == fold ? Part::kVal : Part::kTrain;
+  data.split_id = content_hash_hex(data.split_id + " fold " + std::to_string(fold) + " of " +
+                                   std::to_string(folds));
+  data.run = data.run.fold(fold);
   return data;
 }
 

@@ -41,4 +41,14 @@ struct RunData {
 // must be the files manifest.json records (else UserError: run `dermsim prepare` again).
 RunData load_run_data(const std::string& root);
 
+// K of a split prepared with `--folds K` (1 + the highest fold number), 0 without folds.
+int fold_count(const RunData& data);
+
+// The run as fold `fold` of a k-fold training sees it: that fold is val, every other fold train,
+// test stays test; its training files live in RUN/folds/<fold>/ (run.root) while split.csv and
+// cache.bin stay the run's own (run.prepared_root). split_id names the split *and* the fold, so a
+// checkpoint of one fold is refused as stale by every other. The normalisation statistics stay
+// the run's (computed by prepare on the train part of its --val-fold: pixel means, no labels).
+RunData as_fold(RunData data, int fold);
+
 }  // namespace dermsim

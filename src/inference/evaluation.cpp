@@ -1,5 +1,6 @@
 #include "inference/evaluation.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -42,41 +43,13 @@ std::vector<ClassifierRow> rows_per_family(const std::vector<Candidate>& sorted,
   return rows;
 }
 
-// The strata CSV is read before any embedding, so a bad file is refused at once.
-struct Strata {
-  CsvTable table;
-  int name_col = 0, stratum_col = 1;
-};
-
-Strata read_strata(const std::string& strata_csv) {
-  Strata strata{read_csv(strata_csv)};
-  strata.name_col = require_column(strata.table, {"image_name"});
-  if (strata.table.header.size() < 2)
-    throw UserError(strata_csv + ": expected columns image_name,STRATUM");
-  strata.stratum_col = strata.name_col == 0 ? 1 : 0;
-  return strata;
-}
-
 // AUC within each stratum (e.g. the image source): a model can score well overall by telling
 // strata apart when a stratum is tied to the label; the within-stratum figure is free of that.
 void stratified_auc(const Strata& strata, const RunData& data, Evaluation& ev) {
-  const CsvTable& table = strata.table;
-  const int name_col = strata.name_col, stratum_col = strata.stratum_col;
-  ev.strata_column = table.header[stratum_col];
-  std::map<std::string, std::string> stratum_of;
-  for (const auto& row : table.rows) stratum_of[row[name_col]] = row[stratum_col];
-  std::map<std::string, std::pair<std::vector<int>, std::vector<double>>> groups;
-  for (size_t j = 0; j < ev.eval.indices.size(); ++j) {
-    auto it = stratum_of.find(data.images[ev.eval.indices[j]].image_name);
-    auto& g = groups[it == stratum_of.end() ? "(not listed)" : it->second];
-    g.first.push_back(ev.eval.y[j]);
-    g.second.push_back(ev.scores[j]);
-  }
-  for (const auto& [name, g] : groups) {
-    const long positives = std::count(g.first.begin(), g.first.end(), 1);
-    const bool both = positives > 0 && positives < static_cast<long>(g.first.size());
-    ev.strata.push_back({name, g.first.size(), positives, both ? roc_auc(g.first, g.second) : NAN});
-  }
+  std::vector<std::string> names;
+  for (size_t i : ev.eval.indices) names.push_back(data.images[i].image_name);
+  ev.strata_column = strata.column();
+  ev.strata = auc_within_strata(strata, names, ev.eval.y, ev.scores);
 }
 
 // For the report's retrieval panel: the nearest training lesions of the most confidently
@@ -120,6 +93,61 @@ nlohmann::json rows_json(const std::vector<ClassifierRow>& rows) {
 
 }  // namespace
 
+Strata read_strata(const std::string& strata_csv) {
+  Strata strata{read_csv(strata_csv)};
+  strata.name_col = require_column(strata.table, {"image_name"});
+  if (strata.table.header.size() < 2)
+    throw UserError(strata_csv + ": expected columns image_name,STRATUM");
+  strata.stratum_col = strata.name_col == 0 ? 1 : 0;
+  return strata;
+}
+
+std::vector<StratumAuc> auc_within_strata(const Strata& strata, const std::vector<std::string>& image_names,
+                                          const std::vector<int>& y, const std::vector<double>& scores) {
+  std::map<std::string, std::string> stratum_of;
+  for (const auto& row : strata.table.rows) stratum_of[row[strata.name_col]] = row[strata.stratum_col];
+  std::map<std::string, std::pair<std::vector<int>, std::vector<double>>> groups;
+  for (size_t j = 0; j < image_names.size(); ++j) {
+    auto it = stratum_of.find(image_names[j]);
+    auto& g = groups[it == stratum_of.end() ? "(not listed)" : it->second];
+    g.first.push_back(y[j]);
+    g.second.push_back(scores[j]);
+  }
+  std::vector<StratumAuc> out;
+  for (const auto& [name, g] : groups) {
+    const long positives = std::count(g.first.begin(), g.first.end(), 1);
+    const bool both = positives > 0 && positives < static_cast<long>(g.first.size());
+    out.push_back({name, g.first.size(), positives, both ? roc_auc(g.first, g.second) : NAN});
+  }
+  return out;
+}
+
+nlohmann::json to_json(const std::vector<StratumAuc>& strata) {
+  nlohmann::json out = nlohmann::json();
+  for (const auto& s : strata) {
+    if (out.is_null()) out = nlohmann::json::array();
+    out.push_back({{"stratum", s.name}, {"images", s.images}, {"malignant", s.malignant},
+                   {"auc", std::isnan(s.auc) ? nlohmann::json() : nlohmann::json(s.auc)}});
+  }
+  return out;
+}
+
+void write_scores_csv(const std::string& path, const std::vector<std::string>& image_names,
+                      const std::vector<std::string>& groups, const std::vector<int>& y,
+                      const std::vector<double>& scores, const std::vector<int>* folds,
+                      const std::vector<double>* image_only_scores) {
+  std::vector<std::string> header{"image_name", "group", "target", "score"};
+  if (folds) header.push_back("fold");
+  if (image_only_scores) header.push_back("image_only_score");
+  std::vector<std::vector<std::string>> rows;
+  for (size_t j = 0; j < image_names.size(); ++j) {
+    rows.push_back({image_names[j], groups[j], std::to_string(y[j]), exact_decimal(scores[j])});
+    if (folds) rows.back().push_back(std::to_string((*folds)[j]));
+    if (image_only_scores) rows.back().push_back(exact_decimal((*image_only_scores)[j]));
+  }
+  write_csv(path, header, rows);
+}
+
 Evaluation evaluate_run(const RunData& data, const LoadedModel& model, const EvaluateOptions& o) {
   const std::optional<Strata> strata =
       o.strata_csv.empty() ? std::nullopt : std::optional<Strata>(read_strata(o.strata_csv));
@@ -160,23 +188,15 @@ void write_evaluation(const RunData& data, const LoadedModel& model, const Evalu
   const std::string split = to_string(o.part);
   write_model_card(run, ev.card);
   write_reference_index(data, model, ev.train, o.tta);
-  std::vector<std::vector<std::string>> score_rows;
-  for (size_t j = 0; j < ev.eval.indices.size(); ++j)
-    score_rows.push_back({data.images[ev.eval.indices[j]].image_name, ev.eval.groups[j],
-                          std::to_string(ev.eval.y[j]), exact_decimal(ev.scores[j])});
-  write_csv(run.scores(split), {"image_name", "group", "target", "score"}, score_rows);
+  std::vector<std::string> names;
+  for (size_t i : ev.eval.indices) names.push_back(data.images[i].image_name);
+  write_scores_csv(run.scores(split), names, ev.eval.groups, ev.eval.y, ev.scores);
 
   nlohmann::json m = to_json(ev.metrics);
   m["report_text"] = format_classification_report(ev.metrics.report);
   nlohmann::json image_only = nullptr;  // what `serve` (uploads without metadata) is measured by
   if (ev.image_only_metrics)
     image_only = {{"classifier", ev.card.image_only->description}, {"metrics", to_json(*ev.image_only_metrics)}};
-  nlohmann::json strata = nlohmann::json();
-  for (const auto& s : ev.strata) {
-    if (strata.is_null()) strata = nlohmann::json::array();
-    strata.push_back({{"stratum", s.name}, {"images", s.images}, {"malignant", s.malignant},
-                      {"auc", std::isnan(s.auc) ? nlohmann::json() : nlohmann::json(s.auc)}});
-  }
   const nlohmann::json out = {
       {"split", split}, {"tta", o.tta}, {"chosen", to_json(ev.card)},
       {"classifiers", rows_json(ev.classifiers)}, {"untrained_floor", rows_json(ev.floor)},
@@ -186,7 +206,7 @@ void write_evaluation(const RunData& data, const LoadedModel& model, const Evalu
                      {"map", ev.retrieval.mean_average_precision}, {"queries", ev.retrieval.queries}}},
       {"train_options", to_json(model.options)},
       {"retrieval_examples", ev.retrieval_examples},
-      {"strata", strata},
+      {"strata", to_json(ev.strata)},
       {"made_from", {{"checkpoint-best.pt", model.checkpoint_id},
                      {"model.json", content_hash_hex(read_file(run.model_card()))},
                      {run.scores(split).substr(run.root.size() + 1),

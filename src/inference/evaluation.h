@@ -11,6 +11,7 @@
 
 #include "image/run_data.h"
 #include "classify/model_card.h"
+#include "common/csv.h"
 #include "inference/run_model.h"
 #include "metrics/retrieval.h"
 #include "metrics/summary.h"
@@ -54,6 +55,28 @@ struct Evaluation {
   std::vector<StratumAuc> strata;
   nlohmann::json retrieval_examples;  // the report's panel: nearest training lesions of top hits
 };
+
+// A strata CSV (image_name,STRATUM), read before any embedding so a bad file is refused at once.
+struct Strata {
+  CsvTable table;
+  int name_col = 0, stratum_col = 1;
+  std::string column() const { return table.header[stratum_col]; }
+};
+Strata read_strata(const std::string& strata_csv);
+
+// AUC within each stratum of the scored images (named by `image_names`); images the CSV does not
+// list form the stratum "(not listed)".
+std::vector<StratumAuc> auc_within_strata(const Strata& strata, const std::vector<std::string>& image_names,
+                                          const std::vector<int>& y, const std::vector<double>& scores);
+// [{stratum, images, malignant, auc}] (auc null with one class); null when there are none.
+nlohmann::json to_json(const std::vector<StratumAuc>& strata);
+
+// RUN/scores-SPLIT.csv: image_name,group,target,score (+ fold, + image_only_score, when given),
+// scores written so that they read back as the same doubles.
+void write_scores_csv(const std::string& path, const std::vector<std::string>& image_names,
+                      const std::vector<std::string>& groups, const std::vector<int>& y,
+                      const std::vector<double>& scores, const std::vector<int>* folds = nullptr,
+                      const std::vector<double>* image_only_scores = nullptr);
 
 Evaluation evaluate_run(const RunData& data, const LoadedModel& model, const EvaluateOptions& options);
 

@@ -9,6 +9,11 @@
 namespace dermsim {
 
 LoadedModel load_model(const RunData& data, const std::string& device_name, int threads) {
+  const RunDir& run = data.run;
+  if (run.prepared_root.empty() && has_fold_training(run) && !std::filesystem::exists(run.checkpoint_best()))
+    throw UserError(run.root + " holds a k-fold training (" + run.folds() + "), not one network: " +
+                    "`predict` and `evaluate` use its fold ensemble (`predict --fold K` one fold); "
+                    "this command needs one network: train a plain run with `dermsim train --run OTHER_RUN`");
   configure_cpu_threads(threads);
   LoadedModel model;
   model.device = resolve_device(device_name);

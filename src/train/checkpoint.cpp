@@ -13,8 +13,11 @@ namespace dermsim {
 namespace {
 
 std::string remedy_for(const std::string& path) {
-  const std::string run = std::filesystem::path(path).parent_path().string();
-  return "train again: `dermsim train --run " + run + "`";
+  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  if (folder.parent_path().filename() == "folds")  // RUN/folds/K/: one fold of a k-fold training
+    return "train the folds again: `dermsim train --run " +
+           folder.parent_path().parent_path().string() + " --folds`";
+  return "train again: `dermsim train --run " + folder.string() + "`";
 }
 
 // TorchScript's parser errors span several lines; the first non-empty one says what failed.

@@ -37,7 +37,21 @@ BatchOutputs gather_outputs(ProcessGroup& group, const BatchOutputs& local) {
   return global;
 }
 
+SamplerOptions sampler_options_of(const TrainOptions& o) {
+  SamplerOptions sampler_options;
+  sampler_options.classes_per_batch = o.classes_per_batch;
+  sampler_options.images_per_class = o.images_per_class;
+  sampler_options.benign_fraction_per_epoch = o.benign_fraction;
+  sampler_options.seed = o.seed;
+  return sampler_options;
+}
+
 }  // namespace
+
+long total_training_steps(const RunData& data, const TrainOptions& o) {
+  const BalancedBatchSampler sampler(data.labels(data.indices(Part::kTrain)), sampler_options_of(o));
+  return sampler.steps_per_epoch() * o.epochs;
+}
 
 double learning_rate_at(long step, const TrainSchedule& schedule, const TrainOptions& o) {
   const long total = schedule.total_steps;
@@ -140,12 +154,7 @@ TrainSummary train_embedding_net(const RunData& data, TrainingSetup& setup, cons
   source.cache = &data.cache;
   source.rows = data.indices(Part::kTrain);
   source.labels = data.labels(source.rows);
-  SamplerOptions sampler_options;
-  sampler_options.classes_per_batch = o.classes_per_batch;
-  sampler_options.images_per_class = o.images_per_class;
-  sampler_options.benign_fraction_per_epoch = o.benign_fraction;
-  sampler_options.seed = o.seed;
-  const BalancedBatchSampler sampler(source.labels, sampler_options);
+  const BalancedBatchSampler sampler(source.labels, sampler_options_of(o));
   source.sampler = &sampler;
   source.augment = o.augment;
   source.seed = o.seed;
@@ -164,7 +173,7 @@ TrainSummary train_embedding_net(const RunData& data, TrainingSetup& setup, cons
                      progress.step, end_step);
   std::unique_ptr<ProgressBar> bar;
   if (writer) {
-    bar = std::make_unique<ProgressBar>("train", schedule.total_steps, "step");
+    bar = std::make_unique<ProgressBar>(setup.progress_label, schedule.total_steps, "step");
     bar->advance(progress.step);
   }
   const auto start = std::chrono::steady_clock::now();

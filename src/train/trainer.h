@@ -81,6 +81,9 @@ struct TrainSummary {
   double communication_fraction = 0;  // share of the step time spent in collectives (data-parallel)
 };
 
+// Optimiser steps of the whole training of `data` with `options` (steps per epoch x epochs).
+long total_training_steps(const RunData& data, const TrainOptions& options);
+
 // Trains `setup` (see training_setup.h) to its end, or for stop_after_steps more steps (tests, as
 // if killed), validating and recording after every epoch. With a process `group` (data-parallel
 // training) rank 0 broadcasts its weights first, batch-norm statistics are averaged over the ranks

@@ -77,6 +77,7 @@ TrainingSetup start_training(const RunData& data, const TrainRequest& request) {
   const RunDir& run = data.run;
   require_trainable_split(data);
   TrainingSetup setup;
+  setup.progress_label = request.progress_label;
   const bool resuming = request.resume && std::filesystem::exists(run.checkpoint_last());
   CheckpointInfo info;
   if (resuming) {

@@ -24,6 +24,7 @@ struct TrainRequest {
   bool writes = true;
   int local_rank = 0;  // this rank's GPU on its host, when the device is CUDA without an index
   int ranks = 1;       // data-parallel ranks of this training (recorded in the options)
+  std::string progress_label = "train";  // e.g. "fold 2/5" in a k-fold training
 };
 
 struct TrainingSetup {
@@ -35,6 +36,7 @@ struct TrainingSetup {
   TrainingProgress progress;
   bool resumed = false;
   std::vector<std::string> notes;  // what the user should know (set aside to, thread count, ...)
+  std::string progress_label = "train";
 
   // The network that is validated and shipped: the average when there is one.
   EmbeddingNet& shipped() { return average.is_empty() ? net : average; }
