@@ -9,6 +9,11 @@
 
 namespace dermsim::cli {
 
+namespace {
+// A surviving rank stops by its own --dist-timeout at the latest; this is its time to exit after.
+constexpr int kGraceBeyondTimeoutSeconds = 5;
+}  // namespace
+
 void add_rank_options(CLI::App* cmd, RankArgs& args) {
   cmd->add_option("--nproc", args.nproc,
                   "data-parallel ranks (processes) on this host, sharing its cores; several hosts: "
@@ -24,7 +29,7 @@ void add_rank_options(CLI::App* cmd, RankArgs& args) {
 bool launched_local_ranks(const CLI::App& cmd, const RankArgs& args, const RankPlace& place,
                           const std::vector<std::string>& argv) {
   if (args.nproc > 1 && place.world_size == 1) {
-    const LocalRanksOutcome outcome = run_local_ranks(args.nproc, argv);
+    const LocalRanksOutcome outcome = run_local_ranks(args.nproc, argv, args.dist_timeout + kGraceBeyondTimeoutSeconds);
     if (outcome.failure.empty()) return true;
     if (outcome.failed_rank_reported) throw AlreadyReported();
     throw UserError(outcome.failure);

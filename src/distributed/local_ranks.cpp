@@ -119,8 +119,11 @@ LocalRanksOutcome run_local_ranks(int nproc, const std::vector<std::string>& arg
     running.erase(it);
     if ((WIFEXITED(status) && WEXITSTATUS(status) == 0) || !outcome.failure.empty()) continue;
     outcome.failed_rank_reported = WIFEXITED(status) && WEXITSTATUS(status) == 2;
-    outcome.failure = "rank " + std::to_string(rank) + " of " + std::to_string(nproc) + " " +
-                      how_it_ended(status) + "; the other ranks were stopped";
+    const std::string which = "rank " + std::to_string(rank) + " of " + std::to_string(nproc);
+    outcome.failure = which + " " + how_it_ended(status) + "; the other ranks were stopped";
+    if (!running.empty())
+      std::fprintf(stderr, "dermsim: %s %s: the other ranks stop at their next collective (%d s at most)\n",
+                   which.c_str(), how_it_ended(status).c_str(), grace_seconds);
     stopping = true;
     deadline = std::chrono::steady_clock::now() + std::chrono::seconds(grace_seconds);
   }

@@ -17,9 +17,12 @@ struct LocalRanksOutcome {
 
 // Runs `argv` (argv[0] is ignored: the children run this same executable) as `nproc` ranks on
 // 127.0.0.1 with a free port for rank 0's store. When a rank fails, the others get `grace_seconds`
-// to notice and exit on their own (they do at their next collective), then are killed.
+// to notice and exit on their own, then are killed. They notice at their next collective, which
+// fails at once on a closed connection or after their own timeout on a silent one, but between two
+// collectives a rank may be validating or writing a checkpoint: so the grace should be at least the
+// ranks' timeout.
 LocalRanksOutcome run_local_ranks(int nproc, const std::vector<std::string>& argv,
-                                  int grace_seconds = 10);
+                                  int grace_seconds);
 
 // A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
 int free_local_port();

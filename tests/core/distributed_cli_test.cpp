@@ -133,7 +133,8 @@ TEST_F(DistributedTraining, AKilledRankStopsTheOtherWithAMessage) {
   const fs::path run = copy_of_base("killed");
   const auto start = std::chrono::steady_clock::now();
   const ShellRun r = run_shell("timeout 120 " + std::string(DERMSIM_BINARY) + " train --run " +
-                                   run.string() + " --epochs 50 --images-per-class 4 --nproc 2",
+                                   run.string() +
+                                   " --epochs 50 --images-per-class 4 --nproc 2 --dist-timeout 20",
                                "data-parallel ranks", run.string());
   const int status = r.status;
   const std::string& output = r.output;
@@ -142,8 +143,14 @@ TEST_F(DistributedTraining, AKilledRankStopsTheOtherWithAMessage) {
   ASSERT_TRUE(r.killed_rank_one) << output;
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status << "\n" << output;
   EXPECT_NE(output.find("rank 0 of 2: lost the other ranks"), std::string::npos) << output;
+  EXPECT_NE(output.find("dermsim: rank 1 of 2 was killed by signal 9 (Killed): the other ranks stop "
+                        "at their next collective (25 s at most)"),
+            std::string::npos)
+      << output;
   EXPECT_NE(output.find("dermsim: error: rank 1 of 2 was killed by signal 9"), std::string::npos)
       << output;
+  EXPECT_EQ(output.find("did not stop"), std::string::npos) << output;
+  // A closed connection fails the next collective at once; a silent one after --dist-timeout 20.
   EXPECT_LT(seconds, 60) << "the surviving rank should stop at its next collective";
 }
 

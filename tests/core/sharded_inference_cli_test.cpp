@@ -138,7 +138,8 @@ TEST_F(ShardedInference, NoReadableImageIsTheSameOneLineErrorOnTwoRanks) {
 TEST_F(ShardedInference, AKilledRankStopsTheOtherWithAMessage) {
   const testing::ShellRun r = testing::run_shell(
       "timeout 120 " + std::string(DERMSIM_BINARY) + " predict" + run_flag() + " --dir " +
-          folder().string() + " --tta 8 --out " + (temp_root() / "killed.csv").string() + kTwoRanks,
+          folder().string() + " --tta 8 --out " + (temp_root() / "killed.csv").string() + kTwoRanks +
+          " --dist-timeout 20",
       "predicting as 2 ranks", folder().string());
   const std::string& output = r.output;
   ASSERT_TRUE(r.killed_rank_one) << output;
