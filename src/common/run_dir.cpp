@@ -7,7 +7,9 @@
 #include "common/atomic_file.h"
 #include "common/error.h"
 
-#ifndef DERMSIM_GIT_COMMIT
+#if __has_include("dermsim_commit.h")  // written at each build (cmake/write_commit.cmake)
+#include "dermsim_commit.h"
+#else  // the fuzz build's library
 #define DERMSIM_GIT_COMMIT "unknown"
 #endif
 
