@@ -24,6 +24,7 @@ namespace {
 struct EmbedArgs {
   std::string run, split = "all", dir, out, device = "auto";
   int tta = 1, threads = 0;
+  int fold = -1;  // a k-fold training: fold K's network, its parts as that fold sees them
   RankArgs ranks;
 };
 
@@ -115,6 +116,15 @@ void embed_run(const RunData& data, const LoadedModel& model, const EmbedArgs& a
               base.c_str());
 }
 
+RunData run_data_for_fold(const std::string& run, int fold) {
+  RunData data = load_run_data(run);
+  if (fold < 0) return data;
+  if (!has_fold_training(data.run))
+    throw UserError("--fold " + std::to_string(fold) + ": " + run +
+                    " holds no k-fold training (train it with `dermsim train --folds`)");
+  return as_fold(std::move(data), fold);
+}
+
 }  // namespace
 
 void add_embed_command(CLI::App& app, const std::vector<std::string>& argv) {
@@ -125,6 +135,10 @@ void add_embed_command(CLI::App& app, const std::vector<std::string>& argv) {
       ->check(CLI::IsMember({"train", "val", "test", "all"}));
   cmd->add_option("--dir", args->dir, "embed the images of this folder instead of the run's");
   cmd->add_option("--out", args->out, "output path without extension (default RUN/embeddings-SPLIT)");
+  cmd->add_option("--fold", args->fold,
+                  "a k-fold training (`train --folds`): fold K's network; parts as the fold sees "
+                  "them (val = fold K, train = the other folds); default --out RUN/folds/K/embeddings-SPLIT")
+      ->check(CLI::Range(0, 1000));
   cmd->add_option("--tta", args->tta, "test-time augmentation variants (1-8)")->check(CLI::Range(1, 8));
   cmd->add_option("--device", args->device, "auto | cpu | cuda")->capture_default_str();
   cmd->add_option("--threads", args->threads, "CPU threads (0 = one per core)");
@@ -139,7 +153,7 @@ void add_embed_command(CLI::App& app, const std::vector<std::string>& argv) {
     // Rank 0 alone writes.
     std::unique_ptr<RunLock> lock;
     if (args->out.empty() && place.rank == 0) lock = std::make_unique<RunLock>(args->run, "embed");
-    const RunData data = load_run_data(args->run);
+    const RunData data = run_data_for_fold(args->run, args->fold);
     LoadedModel model = load_model(data, rank_args.device, rank_args.threads);
     // At the card's precision, so these are the embeddings the card scores (without a card yet:
     // the training precision).
@@ -151,7 +165,7 @@ void add_embed_command(CLI::App& app, const std::vector<std::string>& argv) {
                    group->size(), group->backend_name().c_str(), rank_args.threads);
     const std::string base =
         !args->out.empty() ? args->out
-                           : args->run + (args->dir.empty() ? "/embeddings-" + args->split
+                           : data.run.root + (args->dir.empty() ? "/embeddings-" + args->split
                                                             : "/embeddings-folder");
     if (args->dir.empty())
       embed_run(data, model, rank_args, place, group.get(), base);

@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "classify/reference_index.h"
 #include "common/atomic_file.h"
 #include "common/csv.h"
 #include "metrics/ranking.h"
@@ -194,6 +195,46 @@ TEST_F(FoldTraining, TheEnsembleIsTheMeanOfItsFoldsAtTheOutOfFoldThreshold) {
     if (ensemble.count(row[0]))
       EXPECT_NEAR(std::stod(row[image_only_column]), ensemble.at(row[0]), 1e-6) << row[0];
   }
+}
+
+TEST_F(FoldTraining, EmbedFoldGivesThatFoldsNetworkOnThePartsItSaw) {
+  // Fold 1's parts: its fold is val, the other folds train, test stays test.
+  const CsvTable split = read_csv(run_ + "/split.csv");
+  std::map<std::string, std::string> expected_part;
+  for (const auto& row : split.rows) {
+    const std::string part = row[split.column("part")];
+    expected_part[row[0]] = part == "test" ? "test" : row[split.column("fold")] == "1" ? "val" : "train";
+  }
+  ok("embed --run " + run_ + " --fold 1 --split all");
+  const std::string base = run_ + "/folds/1/embeddings-all";
+  const CsvTable rows = read_csv(base + ".csv");
+  ASSERT_EQ(rows.rows.size(), split.rows.size());
+  for (const auto& row : rows.rows) EXPECT_EQ(row[rows.column("part")], expected_part[row[0]]) << row[0];
+
+  // Its train rows are, value for value, the embeddings fold 1's reference index holds: the same
+  // network on the same images.
+  const std::string npy = read_file(base + ".npy");
+  const float* values = reinterpret_cast<const float*>(npy.data() + npy.find('\n') + 1);
+  const std::string index_path = run_ + "/folds/1/reference-index.bin";
+  const ReferenceIndex index = decode_reference_index(read_file(index_path), index_path);
+  std::map<std::string, size_t> index_row;
+  for (size_t i = 0; i < index.size(); ++i) index_row[index.names[i]] = i;
+  const int dim = index.embeddings.dim;
+  size_t compared = 0;
+  for (size_t i = 0; i < rows.rows.size(); ++i) {
+    if (rows.rows[i][rows.column("part")] != "train") continue;
+    ASSERT_EQ(index_row.count(rows.rows[i][0]), 1u) << rows.rows[i][0];
+    const float* reference = index.embeddings.values.data() + index_row[rows.rows[i][0]] * dim;
+    for (int j = 0; j < dim; ++j) ASSERT_NEAR(values[i * dim + j], reference[j], 1e-5) << rows.rows[i][0];
+    ++compared;
+  }
+  EXPECT_EQ(compared, index.size());
+
+  expect_refused(run_dermsim("embed --run " + run_ + " --fold 2 --out " + (temp_root() / "x").string()),
+                 "fold 2: the run has folds 0-1");
+  const std::string plain = (temp_root() / "embed-no-folds").string();
+  ok("prepare --data " + kHam + " --out " + plain + " --image-size 64");
+  expect_refused(run_dermsim("embed --run " + plain + " --fold 0"), "holds no k-fold training");
 }
 
 // Starts `dermsim ARGS` and kills it (SIGKILL) as soon as `path` exists.
