@@ -116,15 +116,6 @@ void embed_run(const RunData& data, const LoadedModel& model, const EmbedArgs& a
               base.c_str());
 }
 
-RunData run_data_for_fold(const std::string& run, int fold) {
-  RunData data = load_run_data(run);
-  if (fold < 0) return data;
-  if (!has_fold_training(data.run))
-    throw UserError("--fold " + std::to_string(fold) + ": " + run +
-                    " holds no k-fold training (train it with `dermsim train --folds`)");
-  return as_fold(std::move(data), fold);
-}
-
 }  // namespace
 
 void add_embed_command(CLI::App& app, const std::vector<std::string>& argv) {
@@ -153,7 +144,8 @@ void add_embed_command(CLI::App& app, const std::vector<std::string>& argv) {
     // Rank 0 alone writes.
     std::unique_ptr<RunLock> lock;
     if (args->out.empty() && place.rank == 0) lock = std::make_unique<RunLock>(args->run, "embed");
-    const RunData data = run_data_for_fold(args->run, args->fold);
+    const RunData data = args->fold < 0 ? load_run_data(args->run)
+                                        : trained_fold(load_run_data(args->run), args->fold);
     LoadedModel model = load_model(data, rank_args.device, rank_args.threads);
     // At the card's precision, so these are the embeddings the card scores (without a card yet:
     // the training precision).

@@ -109,4 +109,11 @@ RunData as_fold(RunData data, int fold) {
   return data;
 }
 
+RunData trained_fold(RunData data, int fold) {
+  if (!has_fold_training(data.run))
+    throw UserError("--fold " + std::to_string(fold) + ": " + data.run.root +
+                    " holds no k-fold training (train it with `dermsim train --folds`)");
+  return as_fold(std::move(data), fold);
+}
+
 }  // namespace dermsim

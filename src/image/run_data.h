@@ -51,4 +51,8 @@ int fold_count(const RunData& data);
 // the run's (computed by prepare on the train part of its --val-fold: pixel means, no labels).
 RunData as_fold(RunData data, int fold);
 
+// as_fold for a run that holds a k-fold training (`train --folds`); UserError "--fold K: RUN holds
+// no k-fold training" otherwise. What `predict --fold` and `embed --fold` load.
+RunData trained_fold(RunData data, int fold);
+
 }  // namespace dermsim

@@ -101,14 +101,10 @@ bool RunPredictor::needs_metadata() const {
 }
 
 RunPredictor load_run_predictor(const RunData& data, const std::string& device, int threads, int fold) {
-  const bool folds = has_fold_training(data.run);
-  if (fold >= 0 && !folds)
-    throw UserError("--fold " + std::to_string(fold) + ": " + data.run.root +
-                    " holds no k-fold training (train it with `dermsim train --folds`)");
-  if (fold < 0 && folds) return load_fold_ensemble(data, device, threads);
+  if (fold < 0 && has_fold_training(data.run)) return load_fold_ensemble(data, device, threads);
   RunPredictor predictor;
   if (fold >= 0) {
-    const RunData fold_data = as_fold(load_run_data(data.run.root), fold);
+    const RunData fold_data = trained_fold(load_run_data(data.run.root), fold);
     predictor.members.push_back(load_member(fold_data, fold, device, threads, nullptr));
     predictor.card_path = fold_data.run.model_card();
     predictor.image_only_remedy = "train the folds again (`dermsim train --run " + data.run.root + " --folds`)";
