@@ -25,9 +25,12 @@ import argparse
 import csv
 
 import numpy as np
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GroupKFold
 
 from embedding_experiments import bootstrap_difference, load, logistic_chosen_on_val, metadata_matrix
+from seed_table import auc_and_pauc
 
 
 def patient_context(x, group):
@@ -48,7 +51,7 @@ def patient_context(x, group):
         z = (d - d.mean()) / (d.std() + 1e-6)
         rank = (np.argsort(np.argsort(d)) + 0.5) / len(rows)
         distance[rows, :3] = np.stack([d, z, rank], 1)
-    return {"distance": distance, "distance3": distance[:, :3], "offset": offset, "count": count}
+    return {"distance": distance, "distance_unflagged": distance[:, :3], "offset": offset, "count": count}
 
 
 def score_context(score, group):
@@ -65,9 +68,8 @@ def score_context(score, group):
 
 
 def first_stage_scores(features, y, group, train, val):
-    """Base logistic decision values: out of fold on train (patients grouped), fitted on train elsewhere."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GroupKFold
+    """Base logistic decision values: out of fold on train (patients grouped), fitted on train elsewhere.
+    Training images get held-out scores so their context looks like that of images never trained on."""
     score = logistic_chosen_on_val(features, y, train, val)
     rows = np.where(train)[0]
     for fit, held in GroupKFold(5).split(rows, groups=group[rows]):
@@ -76,19 +78,11 @@ def first_stage_scores(features, y, group, train, val):
     return score
 
 
-def pauc_above_tpr(y, s, min_tpr=0.8):
-    """Area under the ROC curve above `min_tpr` (ISIC 2024's metric; range 0-0.2)."""
-    from sklearn.metrics import roc_curve
-    fpr, tpr, _ = roc_curve(y, s)
-    t = np.linspace(min_tpr, 1, 201)
-    return np.trapz(1 - np.interp(t, tpr, fpr), t)
-
-
 VARIANTS = {
     "embedding + age, sex, site": [],
     "+ distance": ["distance"],
     "+ offset": ["offset"],
-    "+ distance, no alone flag": ["distance3"],
+    "+ distance, no alone flag": ["distance_unflagged"],
     "+ distance + offset": ["distance", "offset"],
     "+ score context": ["score"],
     "+ offset + score context": ["offset", "score"],
@@ -136,7 +130,7 @@ def main():
         scores, y, source, group = out_of_fold(args.pairs[i], args.pairs[i + 1], args.folds, sources)
         for name, s in scores.items():
             mean_scores[name] = mean_scores[name] + s / (len(args.pairs) // 2)
-            row = [roc_auc_score(y, s), pauc_above_tpr(y, s)]
+            row = list(auc_and_pauc(y, s))
             row += [roc_auc_score(y[source == v], s[source == v]) for v in ("first", "second")]
             table[name].append(row)
     print(f"{'out of fold, mean ± sd over runs':32} {'AUC':>13} {'pAUC':>13} {'first':>13} {'second':>13}")
@@ -148,7 +142,7 @@ def main():
     base = mean_scores[next(iter(VARIANTS))]
     for name, s in list(mean_scores.items())[1:]:
         cells = []
-        for label, mask in [("all", source != "~"), ("first", source == "first"), ("second", source == "second")]:
+        for label, mask in [("all", np.ones(len(y), bool)), ("first", source == "first"), ("second", source == "second")]:
             diff = roc_auc_score(y[mask], s[mask]) - roc_auc_score(y[mask], base[mask])
             lo, hi = bootstrap_difference(y, group, s, base, mask)
             cells.append(f"{label} {diff:+.3f} ({lo:+.3f} to {hi:+.3f})")
