@@ -4,7 +4,8 @@
 # every figure (scripts/seed_table.py). The README's Results come from this script.
 # With FOLDS=K: `prepare --folds K`, `train --folds`, then the out-of-fold figures and the fold
 # ensemble's on the test part, each over the seeds and as an ensemble over the seeds.
-# Usage: [FOLDS=5] TRAIN_ARGS="--epochs 30" bash scripts/seeds.sh DATA_DIR OUT_PREFIX [SEED...]
+# Usage: [FOLDS=5] [PREPARE_ARGS="--image-size 160"] TRAIN_ARGS="--epochs 30" \
+#          bash scripts/seeds.sh DATA_DIR OUT_PREFIX [SEED...]
 #   e.g. bash scripts/seeds.sh data/isic2020 runs/seeds/isic2020 0 1 2
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,7 @@ shift 2
 SEEDS=("${@:-0 1 2}")
 DERMSIM=${DERMSIM:-./build/dermsim}
 TRAIN_ARGS=${TRAIN_ARGS:-}
+PREPARE_ARGS=${PREPARE_ARGS:-}
 FOLDS=${FOLDS:-}
 fold_args=() splits=(test)
 [ -n "$FOLDS" ] && fold_args=(--folds) splits=(oof test)
@@ -24,7 +26,7 @@ strata=()
 [ -f "$DATA/sources.csv" ] && strata=(--strata "$DATA/sources.csv")
 mkdir -p "$(dirname "$PREFIX")"
 prepared="$PREFIX-prepared"
-$DERMSIM prepare --data "$DATA" --out "$prepared" --fresh ${FOLDS:+--folds "$FOLDS"} > "$prepared.prepare.txt" 2>&1 ||
+$DERMSIM prepare --data "$DATA" --out "$prepared" --fresh ${FOLDS:+--folds "$FOLDS"} $PREPARE_ARGS > "$prepared.prepare.txt" 2>&1 ||
   { cat "$prepared.prepare.txt"; exit 1; }
 runs=()
 for seed in ${SEEDS[@]}; do

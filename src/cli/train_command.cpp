@@ -31,6 +31,7 @@ namespace {
 const std::vector<std::pair<const char*, const char*>> kFlagKeys = {
     {"--backbone", "backbone"}, {"--init-weights", "init_weights"}, {"--embed-dim", "embed_dim"},
     {"--loss", "loss"}, {"--margin", "margin"}, {"--mining", "mining"},
+    {"--temperature", "temperature"},
     {"--head-weight", "head_weight"}, {"--classes-per-batch", "classes_per_batch"},
     {"--images-per-class", "images_per_class"}, {"--benign-fraction", "benign_fraction"},
     {"--epochs", "epochs"}, {"--optimizer", "optimizer"}, {"--lr", "learning_rate"},
@@ -183,13 +184,16 @@ void add_train_command(CLI::App& app, const std::vector<std::string>& argv) {
                   "resnet18 weights exported by scripts/export_torchvision_resnet18.py");
   cmd->add_option("--embed-dim", o.embed_dim, "embedding size")->capture_default_str()
       ->check(CLI::Range(2, 4096));
-  cmd->add_option("--loss", o.loss, "contrastive | triplet | bce (plain classifier baseline)")
+  cmd->add_option("--loss", o.loss,
+                  "contrastive | triplet | supcon (supervised contrastive) | bce (plain classifier "
+                  "baseline)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"contrastive", "triplet", "bce"}));
+      ->check(CLI::IsMember({"contrastive", "triplet", "supcon", "bce"}));
   cmd->add_option("--margin", o.margin, "loss margin (default: contrastive 1.0, triplet 0.2)");
   cmd->add_option("--mining", o.mining, "triplet mining: all | semihard | hard")
       ->capture_default_str()
       ->check(CLI::IsMember({"all", "semihard", "hard"}));
+  cmd->add_option("--temperature", o.temperature, "supcon temperature")->capture_default_str();
   cmd->add_option("--head-weight", o.head_weight, "weight of a joint BCE head (0 = none)")
       ->capture_default_str();
   cmd->add_option("--classes-per-batch", o.classes_per_batch, "P of the P x K batches")

@@ -113,6 +113,30 @@ torch::Tensor triplet_loss(const torch::Tensor& embeddings, const torch::Tensor&
   throw std::logic_error("triplet_loss: unknown mining");
 }
 
+torch::Tensor supervised_contrastive_loss(const torch::Tensor& embeddings, const torch::Tensor& labels,
+                                          double temperature) {
+  check_batch(embeddings, labels, "supervised_contrastive_loss");
+  TORCH_CHECK(temperature > 0, "supervised_contrastive_loss: temperature must be > 0, got ", temperature);
+  const int64_t n = embeddings.size(0);
+  const auto device = embeddings.device();
+  const auto label = labels.to(device);
+  const auto self = torch::eye(n, torch::TensorOptions().dtype(torch::kBool).device(device));
+  const auto positive = (label.unsqueeze(1) == label.unsqueeze(0)).logical_and(self.logical_not());
+  const auto anchors = positive.any(1);
+  if (!anchors.any().item<bool>()) return zero_with_grad(embeddings);
+  const auto z = torch::nn::functional::normalize(
+      embeddings, torch::nn::functional::NormalizeFuncOptions().dim(1));
+  const double inf = std::numeric_limits<double>::infinity();
+  // The anchor itself is left out of the denominator: -inf on the diagonal.
+  const auto logits = (z.matmul(z.t()) / temperature).masked_fill(self, -inf);
+  const auto log_prob = logits - logits.logsumexp(1, /*keepdim=*/true);
+  const auto positives = positive.to(log_prob.scalar_type());
+  // Zero where not a positive (the diagonal's -inf must not reach the sum: where, not a product).
+  const auto positive_log_prob = torch::where(positive, log_prob, torch::zeros_like(log_prob)).sum(1);
+  const auto per_anchor = -positive_log_prob / positives.sum(1).clamp_min(1);
+  return per_anchor.masked_select(anchors).mean();
+}
+
 torch::Tensor bce_loss(const torch::Tensor& logits, const torch::Tensor& labels, double positive_weight) {
   TORCH_CHECK(logits.dim() == 1 && labels.sizes() == logits.sizes(),
               "bce_loss: logits and labels must be vectors of one length, got ", logits.sizes(), " and ",

@@ -48,6 +48,15 @@ struct TripletOptions {
 torch::Tensor triplet_loss(const torch::Tensor& embeddings, const torch::Tensor& labels,
                            const TripletOptions& options = {});
 
+// Supervised contrastive loss (Khosla et al. 2020, L_out): on L2-normalised rows z, for each anchor
+// i with at least one same-label row, -mean over its positives p of
+// log(exp(z_i.z_p / t) / sum over a != i of exp(z_i.z_a / t)); mean over those anchors. Unlike the
+// pair losses every row is weighed against the whole batch at once, so the hardest negatives
+// dominate the denominator. Rows are normalised here (a no-op for the network's output).
+// 0 (with grad) when no anchor has a positive.
+torch::Tensor supervised_contrastive_loss(const torch::Tensor& embeddings, const torch::Tensor& labels,
+                                          double temperature = 0.1);
+
 // Binary cross-entropy on logits (shape N) against 0/1 labels (any numeric dtype), mean over N;
 // positive_weight multiplies the loss of positive examples (class imbalance).
 torch::Tensor bce_loss(const torch::Tensor& logits, const torch::Tensor& labels,

@@ -15,6 +15,7 @@ nlohmann::json to_json(const TrainOptions& o) {
           {"loss", o.loss},
           {"margin", effective_margin(o)},
           {"mining", o.mining},
+          {"temperature", o.temperature},
           {"head_weight", o.head_weight},
           {"classes_per_batch", o.classes_per_batch},
           {"images_per_class", o.images_per_class},
@@ -52,6 +53,7 @@ TrainOptions parse_train_options(const nlohmann::json& j) {
   o.loss = j.at("loss");
   o.margin = j.at("margin");
   o.mining = j.at("mining");
+  o.temperature = j.value("temperature", 0.1);  // absent in runs trained before supcon existed
   o.head_weight = j.at("head_weight");
   o.classes_per_batch = j.at("classes_per_batch");
   o.images_per_class = j.at("images_per_class");
@@ -119,8 +121,9 @@ void validate_train_options(const TrainOptions& o) {
   require(finite(o.warmup_fraction) && o.warmup_fraction >= 0 && o.warmup_fraction < 1,
           "warmup_fraction: must be in [0, 1)");
   require(finite(o.augment.max_rotation_degrees), "--max-rotation: must be a number");
-  require(o.loss == "contrastive" || o.loss == "triplet" || o.loss == "bce",
-          "--loss " + o.loss + ": expected contrastive, triplet or bce");
+  require(finite(o.temperature) && o.temperature > 0, "--temperature: must be a number > 0");
+  require(o.loss == "contrastive" || o.loss == "triplet" || o.loss == "supcon" || o.loss == "bce",
+          "--loss " + o.loss + ": expected contrastive, triplet, supcon or bce");
   require(o.classes_per_batch == 2,
           "--classes-per-batch " + std::to_string(o.classes_per_batch) +
               ": melanoma vs benign has 2 classes, so P is 2");

@@ -17,10 +17,12 @@ struct TrainOptions {
   std::string backbone = "small";
   int embed_dim = 128;
   std::string init_weights;  // torchvision resnet18 export (scripts/export_torchvision_resnet18.py)
-  // Loss: contrastive | triplet | bce. head_weight > 0 adds a joint BCE head to the metric loss.
+  // Loss: contrastive | triplet | supcon | bce. head_weight > 0 adds a joint BCE head to the metric
+  // loss.
   std::string loss = "contrastive";
   double margin = -1;  // < 0: the loss's own default (contrastive 1.0, triplet 0.2)
   std::string mining = "semihard";
+  double temperature = 0.1;  // supcon only (Khosla et al.'s value)
   double head_weight = 0.0;
   // Batches: classes_per_batch x images_per_class, minority oversampled.
   int classes_per_batch = 2;

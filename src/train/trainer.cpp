@@ -96,8 +96,10 @@ torch::Tensor training_loss(const BatchOutputs& outputs, const TrainOptions& o) 
     t.margin = effective_margin(o);
     t.mining = parse_mining(o.mining);
     metric = triplet_loss(embeddings, labels, t);
+  } else if (o.loss == "supcon") {
+    metric = supervised_contrastive_loss(embeddings, labels, o.temperature);
   } else {
-    throw UserError("--loss " + o.loss + ": expected contrastive, triplet or bce");
+    throw UserError("--loss " + o.loss + ": expected contrastive, triplet, supcon or bce");
   }
   return head.defined() ? metric + o.head_weight * head : metric;
 }

@@ -43,7 +43,7 @@ struct BatchOutputs {
 BatchOutputs forward_batch(EmbeddingNet& net, const TrainingBatch& batch,
                            const TrainOptions& options);
 
-// The training loss of one batch: contrastive, triplet or BCE (+ a joint BCE head).
+// The training loss of one batch: contrastive, triplet, supcon or BCE (+ a joint BCE head).
 torch::Tensor training_loss(const BatchOutputs& outputs, const TrainOptions& options);
 
 struct EpochStats {

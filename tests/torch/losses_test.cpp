@@ -10,6 +10,8 @@
 
 #include "common/error.h"
 #include "train/losses.h"
+#include "train/train_options.h"
+#include "train/trainer.h"
 
 namespace dermsim {
 namespace {
@@ -100,6 +102,30 @@ Batch random_batch(int64_t seed, int64_t n, int64_t d, int64_t classes) {
   return {torch::randn({n, d}, torch::kFloat64) * 0.6, torch::randint(0, classes, {n}, torch::kInt64)};
 }
 
+// Khosla et al.'s L_out written out: cosine similarities, the anchor left out of the denominator.
+double loop_supervised_contrastive(const Matrix& e, const std::vector<int64_t>& y, double t) {
+  const size_t n = e.size();
+  auto cosine = [&](size_t a, size_t b) {
+    double dot = 0, na = 0, nb = 0;
+    for (size_t k = 0; k < e[a].size(); ++k)
+      dot += e[a][k] * e[b][k], na += e[a][k] * e[a][k], nb += e[b][k] * e[b][k];
+    return dot / std::sqrt(na * nb);
+  };
+  double total = 0;
+  int anchors = 0;
+  for (size_t i = 0; i < n; ++i) {
+    double denominator = 0, sum_log = 0;
+    int positives = 0;
+    for (size_t a = 0; a < n; ++a)
+      if (a != i) denominator += std::exp(cosine(i, a) / t);
+    for (size_t p = 0; p < n; ++p)
+      if (p != i && y[p] == y[i])
+        sum_log += std::log(std::exp(cosine(i, p) / t) / denominator), ++positives;
+    if (positives > 0) total += -sum_log / positives, ++anchors;
+  }
+  return anchors == 0 ? 0.0 : total / anchors;
+}
+
 // Duplicated rows: a same-class pair at distance 0 and a different-class pair at distance 0.
 Batch tie_batch() {
   auto b = random_batch(11, 7, 3, 2);
@@ -171,6 +197,43 @@ TEST(Losses, TripletMatchesLoopDefinition) {
       }
 }
 
+TEST(Losses, SupervisedContrastiveMatchesLoopDefinition) {
+  for (int64_t seed = 0; seed < 4; ++seed)
+    for (double t : {0.07, 0.1, 0.5, 1.0})
+      for (const auto& b : {random_batch(seed, 9, 4, 3), random_batch(seed + 40, 6, 2, 2), tie_batch()})
+        EXPECT_NEAR(supervised_contrastive_loss(b.embeddings, b.labels, t).item<double>(),
+                    loop_supervised_contrastive(to_matrix(b.embeddings), to_labels(b.labels), t), 1e-10)
+            << "seed " << seed << " t " << t;
+  // It depends on directions only: rows scaled by any positive factor give the same loss.
+  auto b = random_batch(3, 8, 5, 2);
+  const auto scale = torch::rand({8, 1}, torch::kFloat64) * 4 + 0.1;
+  EXPECT_NEAR(supervised_contrastive_loss(b.embeddings * scale, b.labels).item<double>(),
+              supervised_contrastive_loss(b.embeddings, b.labels).item<double>(), 1e-12);
+}
+
+TEST(Losses, TrainingRunsSupconAtItsTemperature) {
+  auto b = random_batch(7, 10, 4, 2);
+  BatchOutputs outputs{b.embeddings, torch::randn({10}, torch::kFloat64), b.labels};
+  TrainOptions o;
+  o.loss = "supcon";
+  o.temperature = 0.3;
+  EXPECT_NO_THROW(validate_train_options(o));
+  const double supcon = supervised_contrastive_loss(b.embeddings, b.labels, 0.3).item<double>();
+  EXPECT_NEAR(training_loss(outputs, o).item<double>(), supcon, 1e-12);
+  o.head_weight = 0.5;
+  EXPECT_NEAR(training_loss(outputs, o).item<double>(),
+              supcon + 0.5 * bce_loss(outputs.logits, b.labels).item<double>(), 1e-12);
+  // Saved and read back; a run trained before the option existed reads Khosla et al.'s 0.1.
+  EXPECT_EQ(train_options_from_json(to_json(o), "train.json").temperature, 0.3);
+  nlohmann::json older = to_json(TrainOptions{});
+  older.erase("temperature");
+  EXPECT_EQ(train_options_from_json(older, "train.json").temperature, 0.1);
+  for (double bad : {0.0, -1.0, std::nan("")}) {
+    o.temperature = bad;
+    EXPECT_THROW(validate_train_options(o), UserError) << bad;
+  }
+}
+
 TEST(Losses, GradientsMatchFiniteDifferences) {
   for (const auto& b : {random_batch(21, 8, 3, 2), random_batch(22, 7, 2, 3), tie_batch(),
                         same_class_tie_batch()}) {
@@ -183,6 +246,10 @@ TEST(Losses, GradientsMatchFiniteDifferences) {
         expect_gradient_matches_finite_differences(
           [&](torch::Tensor x) { return triplet_loss(x, b.labels, options); }, b.embeddings,
           "triplet " + mining_name(options.mining));
+    for (double t : {0.1, 0.5})
+      expect_gradient_matches_finite_differences(
+          [&](torch::Tensor x) { return supervised_contrastive_loss(x, b.labels, t); }, b.embeddings,
+          "supervised contrastive");
   }
   auto logits = torch::randn({6, 1}, torch::kFloat64);
   auto labels = torch::tensor({1, 0, 0, 1, 0, 0}, torch::kInt64);
@@ -241,6 +308,10 @@ TEST(Losses, NoValidTripletGivesZeroWithGradient) {
       EXPECT_EQ(loss.item<double>(), 0.0);
       EXPECT_TRUE(loss.requires_grad());
     }
+  // Supervised contrastive: no anchor has a positive when every label differs.
+  auto no_positive = supervised_contrastive_loss(e, torch::tensor({0, 1, 2, 3}, torch::kInt64));
+  EXPECT_EQ(no_positive.item<double>(), 0.0);
+  EXPECT_TRUE(no_positive.requires_grad());
   // Batch-all when every triplet is already satisfied.
   auto far = torch::tensor({{0.0}, {0.01}, {5.0}}, torch::kFloat64).requires_grad_(true);
   auto loss = triplet_loss(far, torch::tensor({0, 0, 1}, torch::kInt64), {0.2, Mining::kBatchAll});
