@@ -168,8 +168,11 @@ TEST(Distributed, ARankThatNeverComesOrLeavesIsAnErrorNotAHang) {
 // statistics of each rank's own images in training, so for the maths to be equal the global batch
 // repeats each half: rank 0's and rank 1's images are the same four, and their batch statistics
 // are those of the global batch. Cross-rank pairs (all-gather), the summed gradients and the
-// broadcast are all needed for the 1e-5 agreement (averaging instead of summing, or a loss without
-// the gathered rows, moves weights by ~1e-3).
+// broadcast are all needed for the 1e-4 agreement: averaging the gradients instead of summing them
+// moves a weight by 1.1e-3 (a loss without the gathered rows was measured at ~1e-3 too). Rounding
+// alone (another summation order) moves one by 2.1e-5 on an AMD EPYC host (under 1e-5 on the host
+// this was first measured on): AdamW divides by sqrt(v), so a weight whose gradient is near zero
+// turns rounding into a step of up to the learning rate.
 TEST(Distributed, TwoRanksTrainLikeOneAtTheSameGlobalBatch) {
   TrainOptions o;
   o.embed_dim = 8;
@@ -229,7 +232,7 @@ TEST(Distributed, TwoRanksTrainLikeOneAtTheSameGlobalBatch) {
     worst = std::max(worst, (zero[p.key()] - p.value()).abs().max().item<double>());
     EXPECT_TRUE(torch::equal(zero[p.key()], other[p.key()])) << p.key() << ": ranks differ";
   }
-  EXPECT_LT(worst, 1e-5) << "largest weight difference, 2 ranks against 1";
+  EXPECT_LT(worst, 1e-4) << "largest weight difference, 2 ranks against 1";
   EXPECT_GT(
       (one["embed.weight"] - make_untrained_net(o, torch::kCPU)->named_parameters()["embed.weight"])
           .abs()
