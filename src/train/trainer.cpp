@@ -27,16 +27,6 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// The rows of every rank, so the loss sees the pairs of the whole global batch (as SimCLR/SupCon
-// implementations gather); the gradient flows back into this rank's rows.
-BatchOutputs gather_outputs(ProcessGroup& group, const BatchOutputs& local) {
-  BatchOutputs global;
-  global.embeddings = all_gather_rows(group, local.embeddings);
-  if (local.logits.defined()) global.logits = all_gather_rows(group, local.logits);
-  global.labels = all_gather_rows(group, local.labels);
-  return global;
-}
-
 SamplerOptions sampler_options_of(const TrainOptions& o) {
   SamplerOptions sampler_options;
   sampler_options.classes_per_batch = o.classes_per_batch;
@@ -78,6 +68,14 @@ BatchOutputs forward_batch(EmbeddingNet& net, const TrainingBatch& batch, const 
   if (o.loss == "bce" || o.head_weight > 0) out.logits = net->logit(out.embeddings).reshape({-1});
   out.labels = batch.labels;
   return out;
+}
+
+BatchOutputs gather_outputs(ProcessGroup& group, const BatchOutputs& local) {
+  BatchOutputs global;
+  global.embeddings = all_gather_rows(group, local.embeddings);
+  if (local.logits.defined()) global.logits = all_gather_rows(group, local.logits);
+  global.labels = all_gather_rows(group, local.labels);
+  return global;
 }
 
 torch::Tensor training_loss(const BatchOutputs& outputs, const TrainOptions& o) {

@@ -43,6 +43,10 @@ struct BatchOutputs {
 BatchOutputs forward_batch(EmbeddingNet& net, const TrainingBatch& batch,
                            const TrainOptions& options);
 
+// Every rank's rows in rank order, so the loss sees the pairs of the whole global batch (as
+// SimCLR/SupCon implementations gather); the gradient flows back into this rank's rows only.
+BatchOutputs gather_outputs(ProcessGroup& group, const BatchOutputs& local);
+
 // The training loss of one batch: contrastive, triplet, supcon or BCE (+ a joint BCE head).
 torch::Tensor training_loss(const BatchOutputs& outputs, const TrainOptions& options);
 

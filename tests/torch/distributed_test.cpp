@@ -217,11 +217,7 @@ TEST(Distributed, GatheredLossGivesTheGlobalBatchGradientForEveryLoss) {
       TrainingBatch local;
       local.images = global.images.index_select(0, index);
       local.labels = global.labels.index_select(0, index);
-      const BatchOutputs own = forward_batch(net, local, o);
-      BatchOutputs all;
-      all.embeddings = all_gather_rows(group, own.embeddings);
-      if (own.logits.defined()) all.logits = all_gather_rows(group, own.logits);
-      all.labels = all_gather_rows(group, own.labels);
+      const BatchOutputs all = gather_outputs(group, forward_batch(net, local, o));
       const torch::Tensor loss = training_loss(all, o);
       loss.backward();
       all_reduce_gradients(group, *net);
