@@ -12,8 +12,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     dermsim::fuzz::expect_only_user_errors([&] {
       const dermsim::RgbImage image = dermsim::decode_image_bytes(bytes, "fuzz.img", min_side);
       if (image.pixels.size() != static_cast<size_t>(image.width) * image.height * 3) std::abort();
-      for (auto mode : {dermsim::FitMode::kCenterCrop, dermsim::FitMode::kPad}) {
-        const dermsim::RgbImage square = dermsim::fit_square(image, 8, mode);
+      for (dermsim::ImageFit fit : {dermsim::ImageFit{dermsim::FitMode::kCenterCrop},
+                                    dermsim::ImageFit{dermsim::FitMode::kPad, dermsim::ColourMode::kShadesOfGray}}) {
+        const dermsim::RgbImage square = dermsim::fit_square(image, 8, fit);
         if (square.width != 8 || square.height != 8 || square.pixels.size() != 8 * 8 * 3) std::abort();
       }
     });

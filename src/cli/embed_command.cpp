@@ -60,7 +60,7 @@ void embed_folder(const RunData& data, const LoadedModel& model, const EmbedArgs
   for (size_t begin = share.begin; begin < share.end; begin += kChunk) {
     const std::vector<std::string> chunk(paths.begin() + begin,
                                          paths.begin() + std::min(share.end, begin + kChunk));
-    DecodedImages decoded = decode_and_fit(chunk, size, fit_mode_of(data), args.threads);
+    DecodedImages decoded = decode_and_fit(chunk, size, image_fit_of(data), args.threads);
     std::vector<const uint8_t*> pixels;
     for (size_t i = 0; i < chunk.size(); ++i) {
       if (!decoded.errors[i].empty()) {

@@ -96,7 +96,7 @@ void run_predict(const PredictArgs& args, const RankPlace& place) {
   std::vector<std::string> paths;
   for (const auto& r : inputs) paths.push_back(r.image_path);
   const int size = data.cache.image_size();
-  const FitMode fit = fit_mode_of(data);
+  const ImageFit fit = image_fit_of(data);
 
   const std::unique_ptr<ProcessGroup> group = join_inference_ranks(place, args.ranks.dist_timeout);
   if (group && writer)

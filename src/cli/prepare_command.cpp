@@ -15,11 +15,12 @@ namespace {
 struct PrepareArgs {
   PrepareOptions options;
   std::string fit = "crop";
+  std::string colour = "as-taken";
 };
 
 void run_prepare(PrepareArgs& args) {
   const auto start = std::chrono::steady_clock::now();
-  args.options.fit = args.fit == "pad" ? FitMode::kPad : FitMode::kCenterCrop;
+  args.options.fit = {fit_mode_from_string(args.fit), colour_mode_from_string(args.colour)};
   const PrepareResult r = prepare_run(args.options);
   const std::string& out = args.options.out;
   if (!r.set_aside_to.empty())
@@ -71,6 +72,11 @@ void add_prepare_command(CLI::App& app) {
                   "crop: centre-crop to a square (keeps lesion shape); pad: pad to a square")
       ->capture_default_str()
       ->check(CLI::IsMember({"crop", "pad"}));
+  cmd->add_option("--colour", args->colour,
+                  "as-taken: the camera's colours; shades-of-gray: colour constancy, the illuminant "
+                  "estimated from each image divided out (applied the same way to every later image)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"as-taken", "shades-of-gray"}));
   cmd->add_option("--seed", args->options.split.seed, "seed of the split")->capture_default_str();
   cmd->add_option("--val", args->options.split.val_fraction, "validation fraction")
       ->capture_default_str()

@@ -42,7 +42,7 @@ struct CacheHeader {
   uint32_t version;
   uint32_t image_size;
   uint32_t channels;
-  uint32_t fit_mode;
+  uint32_t fit_mode;  // fit_code()
   uint64_t count;
   uint64_t source_checksum;
   uint64_t names_offset, names_bytes;
@@ -51,6 +51,12 @@ struct CacheHeader {
   uint64_t header_checksum;  // of the fields above, the names table and the checksum table
 };
 static_assert(sizeof(CacheHeader) == 88, "CacheHeader must have no padding");
+
+// The shape fit in the low byte, the colour step above it: caches made before the colour step
+// existed (colour as taken) keep their code, so they stay valid.
+uint32_t fit_code(const ImageFit& fit) {
+  return static_cast<uint32_t>(fit.mode) | static_cast<uint32_t>(fit.colour) << 8;
+}
 
 uint64_t round_up(uint64_t value, uint64_t alignment) {
   return (value + alignment - 1) / alignment * alignment;
@@ -161,7 +167,7 @@ uint64_t image_cache_checksum(const std::vector<std::string>& names,
   ContentHash hash;
   hash.add_u64(kFormatVersion);
   hash.add_u64(static_cast<uint64_t>(options.image_size));
-  hash.add_u64(static_cast<uint64_t>(options.fit));
+  hash.add_u64(fit_code(options.fit));
   hash.add_u64(names.size());
   for (size_t i = 0; i < names.size(); ++i) {
     struct stat info;
@@ -236,7 +242,7 @@ CacheBuildResult build_image_cache(const std::vector<std::string>& names,
   header.version = kFormatVersion;
   header.image_size = static_cast<uint32_t>(options.image_size);
   header.channels = kChannels;
-  header.fit_mode = static_cast<uint32_t>(options.fit);
+  header.fit_mode = fit_code(options.fit);
   header.source_checksum = checksum;
   header.names_offset = sizeof header;
   // Offsets are laid out for all images; skipped ones only shrink the tables and the pixels.

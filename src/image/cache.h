@@ -19,7 +19,7 @@ namespace dermsim {
 
 struct CacheBuildOptions {
   int image_size = 128;
-  FitMode fit = FitMode::kCenterCrop;
+  ImageFit fit;
   int threads = 0;  // 0 = all cores
   bool show_progress = true;
   // Leave unreadable images out (listed in CacheBuildResult::skipped) instead of failing on the first.
@@ -41,7 +41,7 @@ struct CacheBuildResult {
 };
 
 // Builds cache_path from paths[i] stored under names[i] (names must be unique). Reuses an existing
-// cache whose source checksum (names, file sizes and mtimes, image_size, fit mode, format version)
+// cache whose source checksum (names, file sizes and mtimes, image_size, fit, format version)
 // matches and whose pixels verify. A missing or bad image throws UserError naming it and leaves no
 // cache file behind, unless options.skip_unreadable: then the cache holds the readable images, in
 // input order, and the rest are listed in the result.

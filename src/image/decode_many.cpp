@@ -9,7 +9,7 @@
 
 namespace dermsim {
 
-DecodedImages decode_and_fit(const std::vector<std::string>& paths, int size, FitMode fit,
+DecodedImages decode_and_fit(const std::vector<std::string>& paths, int size, const ImageFit& fit,
                              int threads) {
   DecodedImages out;
   out.images.resize(paths.size());

@@ -14,7 +14,7 @@ struct DecodedImages {
   std::vector<std::string> errors; // "" where decoding succeeded, else the one-line reason
 };
 
-DecodedImages decode_and_fit(const std::vector<std::string>& paths, int size, FitMode fit,
+DecodedImages decode_and_fit(const std::vector<std::string>& paths, int size, const ImageFit& fit,
                              int threads = 0);
 
 // Image files (.jpg, .jpeg, .png, any case) directly inside `dir`, sorted by name.

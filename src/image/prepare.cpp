@@ -47,7 +47,7 @@ std::string prepare_inputs_identity(const LoadedDataset& data, const std::string
   hash.add(format_number(o.split.val_fraction, 12) + format_number(o.split.test_fraction, 12));
   hash.add_u64(static_cast<uint64_t>(o.split.folds));
   hash.add_u64(static_cast<uint64_t>(o.split.val_fold));
-  hash.add_u64(cache_source_checksum);  // image names, file sizes and times, image size, fit
+  hash.add_u64(cache_source_checksum);  // image names, file sizes and times, image size, fit, colour
   hash.add_u64(o.load.skip_missing);
   return hash.hex();
 }
@@ -99,7 +99,8 @@ nlohmann::json manifest_of(const PrepareOptions& o, const LoadedDataset& data, c
         {"test_fraction", o.split.test_fraction}, {"folds", o.split.folds},
         {"val_fold", o.split.val_fold}, {"parts", parts}}},
       {"cache",
-       {{"image_size", o.image_size}, {"fit", o.fit == FitMode::kPad ? "pad" : "crop"},
+       {{"image_size", o.image_size}, {"fit", to_string(o.fit.mode)},
+        {"colour", to_string(o.fit.colour)},
         {"source_checksum", cache.source_checksum()}}},
       {"normalisation",
        {{"mean", {stats.mean[0], stats.mean[1], stats.mean[2]}},

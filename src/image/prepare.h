@@ -16,7 +16,7 @@ struct PrepareOptions {
   SplitOptions split;
   std::string out;  // the run folder
   int image_size = 128;
-  FitMode fit = FitMode::kCenterCrop;
+  ImageFit fit;
   int threads = 0;
   // Set a trained run's training aside (RUN/superseded/) so that its split or cache may change.
   bool fresh = false;

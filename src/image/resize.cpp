@@ -158,13 +158,63 @@ RgbImage resize_bilinear(const RgbImage& image, int out_width, int out_height) {
   return resize_vertical(resize_horizontal(image, out_width), out_height);
 }
 
-RgbImage fit_square(const RgbImage& image, int size, FitMode mode) {
+std::string to_string(FitMode mode) { return mode == FitMode::kPad ? "pad" : "crop"; }
+
+std::string to_string(ColourMode colour) {
+  return colour == ColourMode::kShadesOfGray ? "shades-of-gray" : "as-taken";
+}
+
+FitMode fit_mode_from_string(const std::string& name) {
+  if (name == "crop") return FitMode::kCenterCrop;
+  if (name == "pad") return FitMode::kPad;
+  throw std::invalid_argument("unknown fit mode '" + name + "' (crop | pad)");
+}
+
+ColourMode colour_mode_from_string(const std::string& name) {
+  if (name == "as-taken") return ColourMode::kAsTaken;
+  if (name == "shades-of-gray") return ColourMode::kShadesOfGray;
+  throw std::invalid_argument("unknown colour mode '" + name + "' (as-taken | shades-of-gray)");
+}
+
+void shades_of_gray(RgbImage& image) {
+  constexpr double kP = 6.0;
+  const size_t pixels = image.pixels.size() / 3;
+  if (pixels == 0) return;
+  double power_sum[3] = {0, 0, 0};
+  for (size_t i = 0; i < pixels; ++i)
+    for (int c = 0; c < 3; ++c) power_sum[c] += std::pow(image.pixels[3 * i + c] / 255.0, kP);
+  double e[3], length = 0;
+  for (int c = 0; c < 3; ++c) {
+    e[c] = std::pow(power_sum[c] / double(pixels), 1.0 / kP);
+    length += e[c] * e[c];
+  }
+  length = std::sqrt(length);
+  if (length == 0) return;
+  uint8_t table[3][256];  // per channel: old value -> corrected value
+  for (int c = 0; c < 3; ++c) {
+    // A channel with no light at all stays dark rather than being scaled by infinity.
+    const double gain = e[c] > 0 ? length / (std::sqrt(3.0) * e[c]) : 1.0;
+    for (int v = 0; v < 256; ++v)
+      table[c][v] = static_cast<uint8_t>(std::min(255.0, std::round(v * gain)));
+  }
+  for (size_t i = 0; i < pixels; ++i)
+    for (int c = 0; c < 3; ++c) image.pixels[3 * i + c] = table[c][image.pixels[3 * i + c]];
+}
+
+RgbImage fit_square(const RgbImage& image, int size, const ImageFit& fit) {
   if (size <= 0) throw std::invalid_argument("fit_square: size must be positive");
-  if (image.width == image.height) return resize_bilinear(image, size, size);
-  if (mode == FitMode::kPad) return resize_bilinear(pad_square(image), size, size);
-  const int side = std::min(image.width, image.height);
-  return resize_bilinear(
-      crop(image, (image.width - side) / 2, (image.height - side) / 2, side, side), size, size);
+  RgbImage fitted;
+  if (image.width == image.height) {
+    fitted = resize_bilinear(image, size, size);
+  } else if (fit.mode == FitMode::kPad) {
+    fitted = resize_bilinear(pad_square(image), size, size);
+  } else {
+    const int side = std::min(image.width, image.height);
+    fitted = resize_bilinear(
+        crop(image, (image.width - side) / 2, (image.height - side) / 2, side, side), size, size);
+  }
+  if (fit.colour == ColourMode::kShadesOfGray) shades_of_gray(fitted);
+  return fitted;
 }
 
 }  // namespace dermsim

@@ -77,8 +77,15 @@ EmbedResult embed_run_images(const LoadedModel& model, const RunData& data,
                       model.device, options);
 }
 
-FitMode fit_mode_of(const RunData& data) {
-  return data.manifest.at("cache").value("fit", "crop") == "pad" ? FitMode::kPad : FitMode::kCenterCrop;
+ImageFit image_fit_of(const RunData& data) {
+  const nlohmann::json& cache = data.manifest.at("cache");
+  try {
+    // Runs prepared before the colour step existed have no "colour": their images are as taken.
+    return {fit_mode_from_string(cache.value("fit", "crop")),
+            colour_mode_from_string(cache.value("colour", "as-taken"))};
+  } catch (const std::invalid_argument& e) {
+    throw UserError(data.run.manifest() + ": cache: " + e.what());
+  }
 }
 
 QueryImage load_query_image(const RunData& data, const std::string& name_or_path) {
@@ -93,7 +100,7 @@ QueryImage load_query_image(const RunData& data, const std::string& name_or_path
   } else {
     if (!std::filesystem::exists(name_or_path))
       throw UserError(name_or_path + ": neither an image of this run nor an image file");
-    DecodedImages d = decode_and_fit({name_or_path}, size, fit_mode_of(data));
+    DecodedImages d = decode_and_fit({name_or_path}, size, image_fit_of(data));
     if (!d.errors[0].empty()) throw UserError(d.errors[0]);
     query.image = std::move(d.images[0]);
     query.id = image_id_from_path(name_or_path);

@@ -67,7 +67,7 @@ EmbedResult embed_pixels(const LoadedModel& model, const std::vector<const uint8
                          int image_size, int tta);
 
 // How prepare fitted images to squares (crop or pad): new images must be fitted the same way.
-FitMode fit_mode_of(const RunData& data);
+ImageFit image_fit_of(const RunData& data);
 
 // A query image given on the command line: the name of an image of the run (its patient is then
 // known) or any image file, decoded and fitted like the cache. Throws UserError naming it.

@@ -125,7 +125,7 @@ ServeSession load_serve_session(const std::string& run, const std::string& devic
 
 RgbImage fit_upload(const ServeSession& s, const std::string& bytes) {
   const int size = s.data.cache.image_size();
-  return fit_square(decode_image_bytes(bytes, "upload", size, kMaxUploadPixels), size, fit_mode_of(s.data));
+  return fit_square(decode_image_bytes(bytes, "upload", size, kMaxUploadPixels), size, image_fit_of(s.data));
 }
 
 nlohmann::json predict_json(const ServeSession& s, const RgbImage& image, int k, const LesionRecord& metadata) {

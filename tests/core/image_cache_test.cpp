@@ -102,7 +102,7 @@ TEST_F(ImageCacheTest, RoundTripMatchesDecodeAndPillow) {
     EXPECT_EQ(cache.name(i), names_[i]);
     EXPECT_EQ(cache.index_of(names_[i]), static_cast<long>(i));
     const RgbImage reference =
-        fit_square(decode_image_file(paths_[i], 100), 100, FitMode::kCenterCrop);
+        fit_square(decode_image_file(paths_[i], 100), 100, {FitMode::kCenterCrop});
     EXPECT_EQ(std::memcmp(cache.image(i), reference.pixels.data(), image_bytes), 0) << names_[i];
   }
   EXPECT_EQ(cache.index_of("ISIC_not_there"), -1);
@@ -151,7 +151,9 @@ TEST_F(ImageCacheTest, ReusedWhenUnchangedRebuiltWhenAnInputOrTheSizeChanges) {
   options_.image_size = 64;
   EXPECT_FALSE(build_image_cache(names_, paths_, cache_path_, options_).reused);
   EXPECT_EQ(ImageCache::open(cache_path_).image_size(), 64);
-  options_.fit = FitMode::kPad;
+  options_.fit.mode = FitMode::kPad;
+  EXPECT_FALSE(build_image_cache(names_, paths_, cache_path_, options_).reused);
+  options_.fit.colour = ColourMode::kShadesOfGray;
   EXPECT_FALSE(build_image_cache(names_, paths_, cache_path_, options_).reused);
   names_.pop_back();
   paths_.pop_back();

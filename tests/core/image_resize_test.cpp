@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -125,7 +127,7 @@ TEST(FitSquare, CenterCropKeepsTheMiddleSquare) {
       p[1] = x < 200 ? 255 : 0;
       p[2] = x < 200 ? 0 : 255;
     }
-  const RgbImage same = fit_square(wide, 100, FitMode::kCenterCrop);
+  const RgbImage same = fit_square(wide, 100, {FitMode::kCenterCrop});
   ASSERT_EQ(same.width, 100);
   for (int y = 0; y < 100; ++y)
     for (int x = 0; x < 100; ++x)
@@ -145,7 +147,7 @@ TEST(FitSquare, PadUsesTheMeanBorderColourAndKeepsTheWholeImage) {
   for (int y = 1; y < 119; ++y)
     for (int x = 1; x < 59; ++x)
       std::memset(&tall.pixels[(static_cast<size_t>(y) * 60 + x) * 3], 255, 3);
-  const RgbImage padded = fit_square(tall, 120, FitMode::kPad);
+  const RgbImage padded = fit_square(tall, 120, {FitMode::kPad});
   ASSERT_EQ(padded.width, 120);
   ASSERT_EQ(padded.height, 120);
   EXPECT_EQ(pixel(padded, 0, 0)[0], 20);
@@ -154,6 +156,72 @@ TEST(FitSquare, PadUsesTheMeanBorderColourAndKeepsTheWholeImage) {
   for (int y = 0; y < 120; ++y)
     for (int x = 30; x < 90; ++x)
       ASSERT_EQ(std::memcmp(pixel(padded, x, y), pixel(tall, x - 30, y), 3), 0) << x << "," << y;
+}
+
+TEST(ShadesOfGray, LeavesAGreyImageAndABlackOneAsTheyAre) {
+  RgbImage grey = random_image(40, 30, 3);
+  for (size_t i = 0; i < grey.pixels.size(); i += 3) grey.pixels[i + 1] = grey.pixels[i + 2] = grey.pixels[i];
+  const std::vector<uint8_t> before = grey.pixels;
+  shades_of_gray(grey);
+  EXPECT_EQ(grey.pixels, before);
+  RgbImage black = solid_image(8, 8, 0, 0, 0);
+  shades_of_gray(black);
+  EXPECT_EQ(black.pixels, std::vector<uint8_t>(8 * 8 * 3, 0));
+}
+
+TEST(ShadesOfGray, TheSameSceneUnderTwoColourCastsComesOutAlike) {
+  // One scene lit reddish (1.0, 0.7, 0.5) and bluish (0.5, 0.7, 1.0): the casts differ by up to 2x
+  // per channel before, and by no more than input rounding (a few levels) after. The casts are one
+  // another's channels swapped, so they have the same overall brightness, which the step keeps.
+  const RgbImage scene = random_image(64, 64, 11);
+  auto lit = [&](double r, double g, double b) {
+    RgbImage image = scene;
+    const double gain[3] = {r, g, b};
+    for (size_t i = 0; i < image.pixels.size(); ++i)
+      image.pixels[i] = static_cast<uint8_t>(std::lround(scene.pixels[i] * gain[i % 3] * 0.9));
+    return image;
+  };
+  RgbImage red = lit(1.0, 0.7, 0.5), blue = lit(0.5, 0.7, 1.0);
+  auto largest_difference = [](const RgbImage& a, const RgbImage& b) {
+    int largest = 0;
+    for (size_t i = 0; i < a.pixels.size(); ++i)
+      largest = std::max(largest, std::abs(int(a.pixels[i]) - int(b.pixels[i])));
+    return largest;
+  };
+  ASSERT_GT(largest_difference(red, blue), 80);
+  shades_of_gray(red);
+  shades_of_gray(blue);
+  EXPECT_LE(largest_difference(red, blue), 4);
+}
+
+TEST(ShadesOfGray, MatchesTheFormulaOnAHandCase) {
+  // Two pixels, (200, 100, 50) and (100, 100, 100): e_c = ((a^6 + b^6) / 2)^(1/6) per channel in
+  // 0..1 units, gain_c = |e| / (sqrt(3) e_c), each value multiplied, rounded and clipped to 255.
+  RgbImage image{2, 1, {200, 100, 50, 100, 100, 100}};
+  double e[3], length = 0;
+  const double a[3] = {200, 100, 50}, b[3] = {100, 100, 100};
+  for (int c = 0; c < 3; ++c) {
+    e[c] = std::pow((std::pow(a[c] / 255, 6) + std::pow(b[c] / 255, 6)) / 2, 1.0 / 6);
+    length += e[c] * e[c];
+  }
+  length = std::sqrt(length);
+  shades_of_gray(image);
+  for (int c = 0; c < 3; ++c) {
+    const double gain = length / (std::sqrt(3.0) * e[c]);
+    EXPECT_EQ(image.pixels[c], std::min(255L, std::lround(a[c] * gain))) << c;
+    EXPECT_EQ(image.pixels[3 + c], std::min(255L, std::lround(b[c] * gain))) << c;
+  }
+  EXPECT_LT(image.pixels[0], 200) << "the strongest channel is turned down";
+  EXPECT_GT(image.pixels[5], 100) << "the weakest is turned up";
+}
+
+TEST(FitSquare, AppliesTheColourStepAfterFitting) {
+  RgbImage tinted = random_image(90, 60, 5);
+  for (size_t i = 0; i < tinted.pixels.size(); i += 3) tinted.pixels[i + 2] /= 3;
+  RgbImage expected = fit_square(tinted, 32, {FitMode::kPad});
+  shades_of_gray(expected);
+  EXPECT_EQ(fit_square(tinted, 32, {FitMode::kPad, ColourMode::kShadesOfGray}).pixels, expected.pixels);
+  EXPECT_NE(fit_square(tinted, 32, {FitMode::kPad}).pixels, expected.pixels);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 
@@ -15,6 +16,8 @@
 
 #include "common/atomic_file.h"
 #include "common/csv.h"
+#include "image/cache.h"
+#include "image/decode_many.h"
 #include "metrics/ranking.h"
 #include "support/test_support.h"
 
@@ -213,6 +216,53 @@ TEST(Pipeline, ResumeAfterInterruptionEndsWhereAnUninterruptedRunEnds) {
 
 TEST(Pipeline, ResumeContinuesTheMovingAverageOfTheWeights) {
   expect_resume_ends_where_an_uninterrupted_run_ends("resume_ema", " --ema-decay 0.9 --select final");
+}
+
+// The float32 rows of an embed .npy, keyed by the image names of its .csv.
+std::map<std::string, std::vector<float>> embeddings_by_name(const fs::path& base) {
+  const std::string npy = read_file(base.string() + ".npy");
+  const CsvTable names = read_csv(base.string() + ".csv");
+  const size_t data_at = npy.find('\n') + 1, rows = names.rows.size();
+  const size_t dim = (npy.size() - data_at) / sizeof(float) / rows;
+  std::map<std::string, std::vector<float>> by_name;
+  for (size_t r = 0; r < rows; ++r) {
+    std::vector<float> row(dim);
+    std::memcpy(row.data(), npy.data() + data_at + r * dim * sizeof(float), dim * sizeof(float));
+    by_name[fs::path(names.rows[r][0]).stem().string()] = row;
+  }
+  return by_name;
+}
+
+TEST(Pipeline, ColourConstancyIsAppliedToEveryLaterImageAsToTheCache) {
+  // A run prepared with --colour shades-of-gray: image files embedded later (embed --dir, the path
+  // predict and serve take) must get the step the cache got, or the network sees other colours.
+  const fs::path dir = fresh_dir("colour");
+  const std::string run = (dir / "run").string();
+  dermsim("prepare --data " + kHam + " --out " + run + " --image-size 64 --colour shades-of-gray");
+  EXPECT_EQ(nlohmann::json::parse(read_file(run + "/manifest.json"))["cache"]["colour"], "shades-of-gray");
+  dermsim("train --run " + run + " --epochs 1 --images-per-class 8 --embed-dim 16 --threads 2");
+  const CsvTable split = read_csv(run + "/split.csv");
+  fs::create_directories(dir / "test");
+  for (const auto& row : split.rows)
+    if (row[split.column("part")] == "test")
+      fs::copy_file(kHam + "/train/" + row[0] + ".jpg", dir / "test" / (row[0] + ".jpg"));
+  dermsim("embed --run " + run + " --split test --threads 2 --out " + (dir / "cached").string());
+  dermsim("embed --run " + run + " --dir " + (dir / "test").string() + " --threads 2 --out " +
+          (dir / "files").string());
+  const auto cached = embeddings_by_name(dir / "cached"), files = embeddings_by_name(dir / "files");
+  ASSERT_EQ(cached.size(), files.size());
+  for (const auto& [name, row] : cached)
+    for (size_t j = 0; j < row.size(); ++j)
+      ASSERT_NEAR(files.at(name)[j], row[j], 1e-4) << name << " dimension " << j;
+
+  // And the pixels themselves: the cache's equal the file fitted with the step, not without it.
+  const ImageCache cache = ImageCache::open(run + "/cache.bin");
+  const std::string name = cached.begin()->first;
+  const std::string file = (dir / "test" / (name + ".jpg")).string();
+  const uint8_t* pixels = cache.image(static_cast<size_t>(cache.index_of(name)));
+  const std::vector<uint8_t> in_cache(pixels, pixels + 64 * 64 * 3);
+  EXPECT_EQ(decode_and_fit({file}, 64, {FitMode::kCenterCrop, ColourMode::kShadesOfGray}).images[0].pixels, in_cache);
+  EXPECT_NE(decode_and_fit({file}, 64, {FitMode::kCenterCrop}).images[0].pixels, in_cache);
 }
 
 }  // namespace

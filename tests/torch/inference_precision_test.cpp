@@ -54,7 +54,7 @@ std::vector<double> scores_at(const fs::path& run, const std::vector<std::string
   model.precision = precision;
   const ModelCard card = load_model_card(data.run, model.checkpoint_id);
   const ModelCard& chosen = card_for_inputs(card, false);
-  const DecodedImages decoded = decode_and_fit(files, data.cache.image_size(), fit_mode_of(data));
+  const DecodedImages decoded = decode_and_fit(files, data.cache.image_size(), image_fit_of(data));
   std::vector<const uint8_t*> pixels;
   for (const auto& image : decoded.images) pixels.push_back(image.pixels.data());
   const EmbedResult e = embed_pixels(model, pixels, data.cache.image_size(), chosen.tta);
