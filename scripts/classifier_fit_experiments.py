@@ -21,15 +21,14 @@ Every figure is reported within each image source too (`--strata sources.csv`).
 Usage: /usr/bin/python3 scripts/classifier_fit_experiments.py --strata sources.csv --folds K
            RUN PREFIX [RUN PREFIX ...]     (PREFIX: the embed --fold K --split all --out, less K)
 """
-import argparse
-import csv
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold
 
-from embedding_experiments import LOGISTIC_CS, bootstrap_difference, load, logistic_chosen_on_val, metadata_matrix
+from embedding_experiments import (LOGISTIC_CS, bootstrap_difference, fold_run_arguments, load,
+                                   logistic_chosen_on_val, metadata_matrix)
 from seed_table import auc_and_pauc
 
 INNER_FOLDS = 5
@@ -90,12 +89,7 @@ def out_of_fold(run, prefix, folds, sources):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--strata", required=True)
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("pairs", nargs="+")
-    args = parser.parse_args()
-    sources = {r["image_name"]: r["source"] for r in csv.DictReader(open(args.strata))}
+    args, sources = fold_run_arguments(__doc__.splitlines()[0])
     for i in range(0, len(args.pairs), 2):
         print(args.pairs[i])
         scores, y, source, group = out_of_fold(args.pairs[i], args.pairs[i + 1], args.folds, sources)

@@ -9,6 +9,7 @@ difference; how well age, sex and site alone separate each split; and stacking k
 Usage (embeddings from `dermsim embed --run RUN --split all --out PREFIX`):
   /usr/bin/python3 scripts/embedding_experiments.py RUN PREFIX [RUN PREFIX ...]
 """
+import argparse
 import csv
 import sys
 
@@ -42,6 +43,17 @@ def metadata_matrix(meta, train):
             (sex == "male").astype(float), (sex == "female").astype(float)]
     cols += [(site == s).astype(float) for s in sorted(set(site[train]) - {""})]
     return np.stack(cols, 1)
+
+
+def fold_run_arguments(description):
+    """The k-fold scripts' arguments: --strata, --folds and RUN PREFIX pairs; returns them with the
+    source of each image (the strata CSV's `source` column)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--strata", required=True)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("pairs", nargs="+")
+    args = parser.parse_args()
+    return args, {r["image_name"]: r["source"] for r in csv.DictReader(open(args.strata))}
 
 
 def auc(y, score, mask):

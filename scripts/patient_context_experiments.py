@@ -21,15 +21,14 @@ that only helps across sources is the shortcut, not the lesion.
 Usage: /usr/bin/python3 scripts/patient_context_experiments.py --strata sources.csv --folds K
            RUN PREFIX [RUN PREFIX ...]     (PREFIX: the embed --out without the fold number)
 """
-import argparse
-import csv
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold
 
-from embedding_experiments import bootstrap_difference, load, logistic_chosen_on_val, metadata_matrix
+from embedding_experiments import (bootstrap_difference, fold_run_arguments, load, logistic_chosen_on_val,
+                                   metadata_matrix)
 from seed_table import auc_and_pauc
 
 
@@ -118,12 +117,7 @@ def out_of_fold(run, prefix, folds, sources):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--strata", required=True)
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("pairs", nargs="+")
-    args = parser.parse_args()
-    sources = {r["image_name"]: r["source"] for r in csv.DictReader(open(args.strata))}
+    args, sources = fold_run_arguments(__doc__.splitlines()[0])
     table = {name: [] for name in VARIANTS}
     mean_scores = {name: 0 for name in VARIANTS}
     for i in range(0, len(args.pairs), 2):
