@@ -3,9 +3,10 @@
 (exploration, not the product's path).
 
 The product fits its classifiers on the train part's embeddings: images the network trained on,
-whose embeddings are far better separated than those of any image it did not see, so a classifier
-fitted there over-trusts the embedding and under-weights age, sex and site. Each fold's validation
-part is the only data its network never saw. Variants, each scored out of fold (pooled over the
+whose embeddings may be better separated than those of any image it did not see, so a classifier
+fitted there might over-trust the embedding and under-weight age, sex and site. Each fold's
+validation part is the only data its network never saw. (Measured: it does not pay; the held-out
+variants lose 0.03-0.045 out of fold, see docs/isic-levers.md.) Variants, each scored out of fold (pooled over the
 folds' validation parts, as `evaluate --split oof`):
 
   product            logistic on [embedding | age, sex, site] fitted on train, C chosen on val
@@ -95,8 +96,9 @@ def main():
         scores, y, source, group = out_of_fold(args.pairs[i], args.pairs[i + 1], args.folds, sources)
         print(f"  {'out of fold':16} {'AUC':>6} {'pAUC':>6} {'first':>6} {'second':>6}")
         for name, s in scores.items():
-            # Decision values are pooled over folds as they are: each fold's are on one scale, and
-            # the rank statistics below are what the product's P(malignant) would give.
+            # Decision values are pooled over folds as they are, as the product pools P(malignant)
+            # (a monotone map of them); the cross-fitted variants also pool their inner models'
+            # scales, part of what fitting on few images costs.
             auc, pauc = auc_and_pauc(y, s)
             within = [roc_auc_score(y[source == v], s[source == v]) for v in ("first", "second")]
             print(f"  {name:16} {auc:6.3f} {pauc:6.3f} {within[0]:6.3f} {within[1]:6.3f}")

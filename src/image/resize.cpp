@@ -3,6 +3,7 @@
 #include "image/resize.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <stdexcept>
 
@@ -180,9 +181,15 @@ void shades_of_gray(RgbImage& image) {
   constexpr double kP = 6.0;
   const size_t pixels = image.pixels.size() / 3;
   if (pixels == 0) return;
+  // (v / 255)^p of each of the 256 values, once: every cached image runs through this.
+  static const std::array<double, 256> power = [] {
+    std::array<double, 256> table;
+    for (int v = 0; v < 256; ++v) table[v] = std::pow(v / 255.0, kP);
+    return table;
+  }();
   double power_sum[3] = {0, 0, 0};
   for (size_t i = 0; i < pixels; ++i)
-    for (int c = 0; c < 3; ++c) power_sum[c] += std::pow(image.pixels[3 * i + c] / 255.0, kP);
+    for (int c = 0; c < 3; ++c) power_sum[c] += power[image.pixels[3 * i + c]];
   double e[3], length = 0;
   for (int c = 0; c < 3; ++c) {
     e[c] = std::pow(power_sum[c] / double(pixels), 1.0 / kP);

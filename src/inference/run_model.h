@@ -66,7 +66,8 @@ EmbedResult embed_run_images(const LoadedModel& model, const RunData& data,
 EmbedResult embed_pixels(const LoadedModel& model, const std::vector<const uint8_t*>& pixels,
                          int image_size, int tta);
 
-// How prepare fitted images to squares (crop or pad): new images must be fitted the same way.
+// How prepare fitted images to squares (crop or pad) and their colours (as taken or Shades of Gray):
+// new images must be fitted the same way.
 ImageFit image_fit_of(const RunData& data);
 
 // A query image given on the command line: the name of an image of the run (its patient is then
