@@ -34,6 +34,7 @@ const std::vector<std::pair<const char*, const char*>> kFlagKeys = {
     {"--temperature", "temperature"},
     {"--head-weight", "head_weight"}, {"--classes-per-batch", "classes_per_batch"},
     {"--images-per-class", "images_per_class"}, {"--benign-fraction", "benign_fraction"},
+    {"--lookalike-fraction", "lookalike_fraction"}, {"--lookalike-neighbours", "lookalike_neighbours"},
     {"--epochs", "epochs"}, {"--optimizer", "optimizer"}, {"--lr", "learning_rate"},
     {"--weight-decay", "weight_decay"}, {"--seed", "seed"}, {"--device", "device"},
     {"--threads", "threads"}, {"--precision", "precision"}, {"--no-augment", "augment.enabled"},
@@ -205,6 +206,15 @@ void add_train_command(CLI::App& app, const std::vector<std::string>& argv) {
                   "share of benign training images used per epoch (< 1 undersamples)")
       ->capture_default_str()
       ->check(CLI::Range(0.01, 1.0));
+  cmd->add_option("--lookalike-fraction", o.lookalike_fraction,
+                  "share of each batch's benign images swapped, from the second epoch on, for "
+                  "look-alikes of its melanomas mined over the whole training set (0 = none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--lookalike-neighbours", o.lookalike_neighbours,
+                  "how many nearest benign training images count as a melanoma's look-alikes")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   cmd->add_option("--epochs", o.epochs, "epochs (one epoch = one pass over the benign images)")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));

@@ -5,7 +5,10 @@
 namespace dermsim {
 
 TrainingBatch make_training_batch(const BatchSource& source, long step) {
-  const std::vector<size_t> sampled = source.sampler->batch(step);
+  std::vector<size_t> sampled = source.sampler->batch(step);
+  if (source.lookalikes)
+    sampled = mix_in_lookalikes(std::move(sampled), *source.lookalikes, source.lookalike_fraction,
+                                source.seed, step);
   std::vector<size_t> picks;
   for (size_t p : source.positions) picks.push_back(sampled.at(p));
   if (source.positions.empty()) picks = sampled;

@@ -20,6 +20,8 @@ nlohmann::json to_json(const TrainOptions& o) {
           {"classes_per_batch", o.classes_per_batch},
           {"images_per_class", o.images_per_class},
           {"benign_fraction", o.benign_fraction},
+          {"lookalike_fraction", o.lookalike_fraction},
+          {"lookalike_neighbours", o.lookalike_neighbours},
           {"epochs", o.epochs},
           {"optimizer", o.optimizer},
           {"learning_rate", o.learning_rate},
@@ -58,6 +60,8 @@ TrainOptions parse_train_options(const nlohmann::json& j) {
   o.classes_per_batch = j.at("classes_per_batch");
   o.images_per_class = j.at("images_per_class");
   o.benign_fraction = j.at("benign_fraction");
+  o.lookalike_fraction = j.value("lookalike_fraction", 0.0);  // absent before look-alike mining
+  o.lookalike_neighbours = j.value("lookalike_neighbours", 5);
   o.epochs = j.at("epochs");
   o.optimizer = j.at("optimizer");
   o.learning_rate = j.at("learning_rate");
@@ -118,6 +122,9 @@ void validate_train_options(const TrainOptions& o) {
   require(finite(o.head_weight) && o.head_weight >= 0, "--head-weight: must be a number >= 0");
   require(finite(o.benign_fraction) && o.benign_fraction > 0 && o.benign_fraction <= 1,
           "--benign-fraction: must be in (0, 1]");
+  require(finite(o.lookalike_fraction) && o.lookalike_fraction >= 0 && o.lookalike_fraction <= 1,
+          "--lookalike-fraction: must be in [0, 1]");
+  require(o.lookalike_neighbours >= 1, "--lookalike-neighbours: at least 1");
   require(finite(o.warmup_fraction) && o.warmup_fraction >= 0 && o.warmup_fraction < 1,
           "warmup_fraction: must be in [0, 1)");
   require(finite(o.augment.max_rotation_degrees), "--max-rotation: must be a number");

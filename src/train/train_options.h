@@ -28,6 +28,11 @@ struct TrainOptions {
   int classes_per_batch = 2;
   int images_per_class = 32;
   double benign_fraction = 1.0;  // < 1 undersamples benign images each epoch (train only)
+  // > 0: from the second epoch on, this share of each batch's benign entries are look-alikes of
+  // its melanomas, among each melanoma's lookalike_neighbours nearest benign training images
+  // (train/lookalikes.h).
+  double lookalike_fraction = 0.0;
+  int lookalike_neighbours = 5;
   // Optimisation.
   int epochs = 30;  // measured: ~2 min on the HAM sample, ~10 min on the ISIC sample (2 cores)
   std::string optimizer = "adamw";

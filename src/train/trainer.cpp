@@ -7,8 +7,10 @@
 #include "common/error.h"
 #include "common/progress.h"
 #include "distributed/data_parallel.h"
+#include "model/embed.h"
 #include "model/precision.h"
 #include "train/batches.h"
+#include "train/lookalikes.h"
 #include "train/losses.h"
 #include "train/sampler.h"
 #include "train/weight_average.h"
@@ -34,6 +36,21 @@ SamplerOptions sampler_options_of(const TrainOptions& o) {
   sampler_options.benign_fraction_per_epoch = o.benign_fraction;
   sampler_options.seed = o.seed;
   return sampler_options;
+}
+
+// The look-alike table for the epoch starting at `step`: empty when mining is off, and before the
+// first epoch, whose random weights would only pick random neighbours.
+LookalikeTable mine_lookalikes(EmbeddingNet& shipped, const BatchSource& source,
+                               const TrainOptions& o, long step) {
+  if (o.lookalike_fraction <= 0 || step == 0) return {};
+  std::vector<const uint8_t*> pixels;
+  for (size_t row : source.rows) pixels.push_back(source.cache->image(row));
+  EmbedOptions embed_options;
+  embed_options.channels_last = o.channels_last;
+  embed_options.precision = parse_precision(o.precision);
+  const EmbedResult embedded = embed_images(shipped, pixels, source.cache->image_size(),
+                                            source.normalisation, source.device, embed_options);
+  return find_lookalikes(embedded.embeddings, source.labels, o.lookalike_neighbours);
 }
 
 }  // namespace
@@ -169,8 +186,9 @@ TrainSummary train_embedding_net(const RunData& data, TrainingSetup& setup, cons
   const long end_step = stop_after_steps > 0
                             ? std::min(schedule.total_steps, progress.step + stop_after_steps)
                             : schedule.total_steps;
-  BatchLoader loader([&source](long step) { return make_training_batch(source, step); },
-                     progress.step, end_step);
+  LookalikeTable lookalikes;
+  source.lookalikes = &lookalikes;
+  source.lookalike_fraction = o.lookalike_fraction;
   std::unique_ptr<ProgressBar> bar;
   if (writer) {
     bar = std::make_unique<ProgressBar>(setup.progress_label, schedule.total_steps, "step");
@@ -179,11 +197,18 @@ TrainSummary train_embedding_net(const RunData& data, TrainingSetup& setup, cons
   const auto start = std::chrono::steady_clock::now();
   const double communicated_before = group ? group->seconds_communicating() : 0;
   long images_seen = 0;
+  double data_wait_seconds = 0;
   double step_seconds = 0;  // training steps only, without validation and checkpoints
   const long batch_images = static_cast<long>(o.classes_per_batch) * o.images_per_class;
   while (progress.step < end_step) {
+    // A loader per epoch: the look-alikes may change between epochs, never while it reads them.
+    lookalikes = mine_lookalikes(setup.shipped(), source, o, progress.step);
+    const long epoch_end = (progress.step / schedule.steps_per_epoch + 1) * schedule.steps_per_epoch;
+    BatchLoader loader([&source](long step) { return make_training_batch(source, step); },
+                       progress.step, std::min(end_step, epoch_end));
     const EpochStats stats = train_epoch(setup.net, *setup.optimizer, loader, progress, end_step,
                                          schedule, o, bar.get(), setup.average, group);
+    data_wait_seconds += loader.seconds_waited();
     images_seen += stats.steps * batch_images;
     step_seconds += stats.seconds;
     if (progress.step % schedule.steps_per_epoch != 0) break;  // stopped inside an epoch
@@ -204,7 +229,7 @@ TrainSummary train_embedding_net(const RunData& data, TrainingSetup& setup, cons
   summary.best_epoch = static_cast<int>(progress.best_step / schedule.steps_per_epoch);
   summary.seconds = seconds_since(start);
   summary.images_per_second = images_seen / std::max(1e-9, summary.seconds);
-  summary.data_wait_fraction = loader.seconds_waited() / std::max(1e-9, summary.seconds);
+  summary.data_wait_fraction = data_wait_seconds / std::max(1e-9, summary.seconds);
   if (group)
     summary.communication_fraction =
         (group->seconds_communicating() - communicated_before) / std::max(1e-9, step_seconds);

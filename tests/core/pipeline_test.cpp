@@ -182,9 +182,8 @@ TEST(Pipeline, EveryCommandOnTheHamSample) {
 }
 
 // `options`: the training's own flags besides kTrainArgs, e.g. a moving average of the weights,
-// whose state must survive the interruption as well.
-void expect_resume_ends_where_an_uninterrupted_run_ends(const std::string& name, const std::string& options) {
-  const fs::path dir = fresh_dir(name);
+// whose state must survive the interruption as well. Both runs are made in `dir`.
+void expect_resume_ends_where_an_uninterrupted_run_ends(const fs::path& dir, const std::string& options) {
   const std::string whole = (dir / "whole").string(), resumed = (dir / "resumed").string();
   for (const auto& run : {whole, resumed})
     dermsim("prepare --data " + kHam + " --out " + run + " --image-size 64");
@@ -211,11 +210,28 @@ void expect_resume_ends_where_an_uninterrupted_run_ends(const std::string& name,
 }
 
 TEST(Pipeline, ResumeAfterInterruptionEndsWhereAnUninterruptedRunEnds) {
-  expect_resume_ends_where_an_uninterrupted_run_ends("resume", " --ema-decay 0 --select best-val");
+  expect_resume_ends_where_an_uninterrupted_run_ends(fresh_dir("resume"), " --ema-decay 0 --select best-val");
 }
 
 TEST(Pipeline, ResumeContinuesTheMovingAverageOfTheWeights) {
-  expect_resume_ends_where_an_uninterrupted_run_ends("resume_ema", " --ema-decay 0.9 --select final");
+  expect_resume_ends_where_an_uninterrupted_run_ends(fresh_dir("resume_ema"), " --ema-decay 0.9 --select final");
+}
+
+TEST(Pipeline, LookalikeMiningStartsInTheSecondEpochAndResumesToTheSameWeights) {
+  const fs::path mined = fresh_dir("resume_lookalikes");
+  expect_resume_ends_where_an_uninterrupted_run_ends(mined, " --lookalike-fraction 1");
+  // The same training without mining: epoch 1 alike (nothing mined yet), epoch 2 not.
+  const fs::path dir = fresh_dir("no_lookalikes");
+  const std::string plain = (dir / "plain").string();
+  dermsim("prepare --data " + kHam + " --out " + plain + " --image-size 64");
+  dermsim("train --run " + plain + kTrainArgs);
+  const CsvTable a = read_csv(plain + "/training-log.csv");
+  const CsvTable b = read_csv((mined / "whole" / "training-log.csv").string());
+  ASSERT_EQ(a.rows.size(), 2u);
+  ASSERT_EQ(b.rows.size(), 2u);
+  const size_t loss_a = a.column("train_loss"), loss_b = b.column("train_loss");
+  EXPECT_EQ(a.rows[0][loss_a], b.rows[0][loss_b]);
+  EXPECT_NE(a.rows[1][loss_a], b.rows[1][loss_b]);
 }
 
 // The float32 rows of an embed .npy, keyed by the image names of its .csv.
