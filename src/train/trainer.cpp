@@ -40,15 +40,13 @@ SamplerOptions sampler_options_of(const TrainOptions& o) {
 
 // The look-alike table for the epoch starting at `step`: empty when mining is off, and before the
 // first epoch, whose random weights would only pick random neighbours.
-LookalikeTable mine_lookalikes(EmbeddingNet& shipped, const BatchSource& source,
+LookalikeTable mine_lookalikes(EmbeddingNet& shipped, const RunData& data, const BatchSource& source,
                                const TrainOptions& o, long step) {
   if (o.lookalike_fraction <= 0 || step == 0) return {};
-  std::vector<const uint8_t*> pixels;
-  for (size_t row : source.rows) pixels.push_back(source.cache->image(row));
   EmbedOptions embed_options;
   embed_options.channels_last = o.channels_last;
   embed_options.precision = parse_precision(o.precision);
-  const EmbedResult embedded = embed_images(shipped, pixels, source.cache->image_size(),
+  const EmbedResult embedded = embed_images(shipped, data.pixels(source.rows), data.cache.image_size(),
                                             source.normalisation, source.device, embed_options);
   return find_lookalikes(embedded.embeddings, source.labels, o.lookalike_neighbours);
 }
@@ -202,7 +200,7 @@ TrainSummary train_embedding_net(const RunData& data, TrainingSetup& setup, cons
   const long batch_images = static_cast<long>(o.classes_per_batch) * o.images_per_class;
   while (progress.step < end_step) {
     // A loader per epoch: the look-alikes may change between epochs, never while it reads them.
-    lookalikes = mine_lookalikes(setup.shipped(), source, o, progress.step);
+    lookalikes = mine_lookalikes(setup.shipped(), data, source, o, progress.step);
     const long epoch_end = (progress.step / schedule.steps_per_epoch + 1) * schedule.steps_per_epoch;
     BatchLoader loader([&source](long step) { return make_training_batch(source, step); },
                        progress.step, std::min(end_step, epoch_end));
